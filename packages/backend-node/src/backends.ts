@@ -1,0 +1,87 @@
+import { tf, type StrotssBackend } from '@strotss/core';
+
+/** Imports a module by name; injectable so the optional-peer paths can be tested where the peers are absent. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+const defaultImporter: ModuleImporter = (specifier) => import(specifier);
+
+/** Why a dynamic import failed, in one line: not installed vs. installed but unloadable (e.g. libtensorflow). */
+export function importFailureReason(specifier: string, error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
+    return `${specifier} is not installed (npm install ${specifier})`;
+  }
+  const first = String(e?.message ?? error).split('\n')[0];
+  return `${specifier} is installed but failed to load: ${first}`;
+}
+
+/**
+ * `tensorflow`: TensorFlow's native runtime through the optional peers
+ * `@tensorflow/tfjs-node-gpu` (CUDA) or else `@tensorflow/tfjs-node` (oneDNN CPU). Both
+ * download libtensorflow at install time, so they are never in the default install path.
+ */
+export function createTensorflowBackend(importModule: ModuleImporter = defaultImporter): StrotssBackend {
+  const candidates = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+  let probe: Promise<{ module?: string; reasons: string[] }> | undefined;
+  const load = () =>
+    (probe ??= (async () => {
+      const reasons: string[] = [];
+      for (const specifier of candidates) {
+        try {
+          await importModule(specifier);
+          return { module: specifier, reasons };
+        } catch (error) {
+          reasons.push(importFailureReason(specifier, error));
+        }
+      }
+      return { reasons };
+    })());
+  return {
+    id: 'tensorflow',
+    priority: 30,
+    precision: 'fp32',
+    description: 'TensorFlow native (CUDA via @tensorflow/tfjs-node-gpu, else CPU via @tensorflow/tfjs-node)',
+    isSupported: async () => (await load()).module != null,
+    unsupportedReason: async () => {
+      const { module, reasons } = await load();
+      return module ? undefined : reasons.join('; ');
+    },
+    init: async () => {
+      const { module, reasons } = await load();
+      if (!module) throw new Error(reasons.join('; '));
+      if (tf.findBackend('tensorflow') == null) throw new Error(`${module} loaded but registered no 'tensorflow' backend`);
+    },
+  };
+}
+
+/** `wasm`: TF.js WebAssembly with SIMD, one thread (the threaded build cannot start its worker in Node 20). */
+export function createWasmBackend(importModule: ModuleImporter = defaultImporter): StrotssBackend {
+  return {
+    id: 'wasm',
+    priority: 20,
+    precision: 'fp32',
+    description: 'WebAssembly (XNNPACK, SIMD), single thread',
+    isSupported: async () => typeof WebAssembly === 'object',
+    unsupportedReason: async () => (typeof WebAssembly === 'object' ? undefined : 'WebAssembly is not available'),
+    init: async () => {
+      await importModule('@tensorflow/tfjs-backend-wasm');
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+    },
+  };
+}
+
+/** `cpu`: TF.js' plain JavaScript backend; always works, ≈30× slower than wasm. */
+export function createCpuBackend(importModule: ModuleImporter = defaultImporter): StrotssBackend {
+  return {
+    id: 'cpu',
+    priority: 10,
+    precision: 'fp32',
+    description: 'plain JavaScript (slowest; always available)',
+    isSupported: async () => true,
+    init: async () => {
+      await importModule('@tensorflow/tfjs-backend-cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+    },
+  };
+}

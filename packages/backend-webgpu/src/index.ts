@@ -1,0 +1,7 @@
+// @strotss/backend-webgpu: registers the WebGPU backend with the core on import.
+import { registerBackend } from '@strotss/core';
+import { createWebGpuBackend } from './webgpu-backend.js';
+
+export { createWebGpuBackend } from './webgpu-backend.js';
+
+registerBackend(createWebGpuBackend());

@@ -1,0 +1,15 @@
+export { tf } from './tfjs.js';
+export * from './errors.js';
+export * from './image.js';
+export * from './backend.js';
+export * from './job.js';
+export * from './model/presets.js';
+export * from './model/vgg.js';
+export * from './model/weights/index.js';
+export * from './strotss/options.js';
+export * from './strotss/schedule.js';
+export * from './strotss/sampling.js';
+export * from './strotss/random.js';
+export * from './strotss/guidance.js';
+export * from './strotss/run-scale.js';
+export * from './strotss/stylize.js';

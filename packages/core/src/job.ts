@@ -1,0 +1,154 @@
+import { tf } from './tfjs.js';
+import { resolveBackend } from './backend.js';
+import { StyleTransferAbortError } from './errors.js';
+import type { RgbaImage } from './image.js';
+import { resolveOptions, type StyleTransferOptions } from './strotss/options.js';
+import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
+import type { VggWeights } from './model/presets.js';
+
+/** Where a job is. `cancelled` is a status, not an error. */
+export type JobStatus = 'starting' | 'running' | 'done' | 'error' | 'cancelled';
+
+/** Everything a UI needs to render a job; a new object on every change (safe for useSyncExternalStore). */
+export interface JobSnapshot {
+  status: JobStatus;
+  /** 0..1 over all iterations of all scales. */
+  progress: number;
+  backend?: string;
+  scale?: number;
+  scales?: number;
+  iteration?: number;
+  iterations?: number;
+  loss?: number;
+  etaSeconds?: number;
+  weights?: { loaded: number; total: number };
+  preview?: RgbaImage;
+  result?: RgbaImage;
+  error?: Error;
+  seed?: number;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * A running STROTSS job: subscribable state (framework-free, TanStack-Query style), typed
+ * events, a `result` promise and `cancel()`. One AbortController per job.
+ */
+export class StyleTransferJob {
+  readonly result: Promise<RgbaImage>;
+  private snapshot: JobSnapshot = { status: 'starting', progress: 0 };
+  private readonly listeners = new Set<Listener<JobSnapshot>>();
+  private readonly eventListeners = new Set<Listener<StyleTransferEvent>>();
+  private readonly controller = new AbortController();
+
+  constructor(options: StyleTransferOptions) {
+    if (options.signal) {
+      if (options.signal.aborted) this.controller.abort();
+      else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
+    }
+    this.result = this.run(options);
+    // The promise is observed through subscribe() too; avoid an unhandled rejection warning.
+    this.result.catch(() => undefined);
+  }
+
+  /** Current state. */
+  getSnapshot = (): JobSnapshot => this.snapshot;
+
+  /** Calls `listener` with every new snapshot; returns the unsubscribe function. */
+  subscribe = (listener: Listener<JobSnapshot>): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Calls `listener` with every event ('weights', 'scale', 'step', 'preview', 'done'); returns the unsubscribe function. */
+  onEvent(listener: Listener<StyleTransferEvent>): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Stops the job at the next iteration boundary; `result` rejects with StyleTransferAbortError. */
+  cancel(): void {
+    this.controller.abort();
+  }
+
+  /** The job's AbortSignal. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private update(patch: Partial<JobSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of this.listeners) l(this.snapshot);
+  }
+
+  private emit(event: StyleTransferEvent): void {
+    for (const l of this.eventListeners) l(event);
+  }
+
+  private async run(options: StyleTransferOptions): Promise<RgbaImage> {
+    const signal = this.controller.signal;
+    const tensorsBefore = tf.memory().numTensors;
+    try {
+      const resolved = resolveOptions(options);
+      const { backend } = await resolveBackend(options.backend ?? 'auto');
+      this.update({ backend: backend.id, seed: resolved.seed });
+      const weights = await this.loadWeights(options);
+      if (signal.aborted) throw new StyleTransferAbortError();
+      this.update({ status: 'running' });
+      let total = 0;
+      let done = 0;
+      const generator = runStrotss({
+        content: options.content,
+        style: options.style,
+        weights,
+        options: resolved,
+        samplingPlan: options.samplingPlan,
+        guidance: options.guidance,
+        signal,
+      });
+      for (;;) {
+        const next = await generator.next();
+        if (next.done) {
+          return next.value;
+        }
+        const event = next.value;
+        this.emit(event);
+        if (event.type === 'scale') {
+          total = total || event.iterations * event.scales;
+          this.update({ scale: event.scale, scales: event.scales, iterations: event.iterations, iteration: 0 });
+        } else if (event.type === 'step') {
+          done++;
+          this.update({ iteration: event.iteration + 1, loss: event.loss, etaSeconds: event.etaSeconds, progress: total ? done / total : 0 });
+        } else if (event.type === 'preview') {
+          this.update({ preview: event.image });
+        } else if (event.type === 'done') {
+          this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });
+        }
+      }
+    } catch (e) {
+      const error = e as Error;
+      if (error instanceof StyleTransferAbortError || signal.aborted) {
+        this.update({ status: 'cancelled' });
+        throw error instanceof StyleTransferAbortError ? error : new StyleTransferAbortError();
+      }
+      this.update({ status: 'error', error });
+      throw error;
+    } finally {
+      const leaked = tf.memory().numTensors - tensorsBefore;
+      if (leaked > 0 && typeof console !== 'undefined') console.warn(`strotss: ${leaked} tensors leaked by a job`);
+    }
+  }
+
+  private async loadWeights(options: StyleTransferOptions): Promise<VggWeights> {
+    if (typeof options.weights !== 'function') return options.weights;
+    return options.weights((loaded, total) => {
+      this.emit({ type: 'weights', loaded, total });
+      this.update({ weights: { loaded, total } });
+    });
+  }
+}
+
+/** Starts a STROTSS job (weights, backend and images in `options`) and returns its handle. */
+export function stylize(options: StyleTransferOptions): StyleTransferJob {
+  return new StyleTransferJob(options);
+}

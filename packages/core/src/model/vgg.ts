@@ -1,0 +1,140 @@
+import { tf } from '../tfjs.js';
+import { customUnaryOp } from '../ops/reductions.js';
+import type { Tap } from '../ops/hypercolumns.js';
+import { convLayers, type FeatureExtractorPreset, type VggWeights } from './presets.js';
+import { WeightsError } from '../errors.js';
+
+/** One conv's weights on the device: kernel HWIO, the kernel for the input gradient, bias. */
+interface DeviceConv {
+  name: string;
+  kernel: tf.Tensor4D;
+  /** Spatially flipped, in/out swapped: dx = conv(dy, flippedKernel) for a 3×3 stride-1 'same' conv. */
+  flippedKernel: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+/** Flips a 3×3 HWIO kernel in both spatial axes and swaps in/out channels (HWOI → used as HWIO). */
+function flipKernel(kernel: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]));
+}
+
+/**
+ * 3×3 stride-1 'same' conv + bias + ReLU whose input gradient is a forward conv with the
+ * flipped kernel (DESIGN: the wasm backprop-input kernel is ≈10× slower than the forward) and
+ * which computes no weight gradient (the network is frozen).
+ */
+function convRelu(x: tf.Tensor4D, conv: DeviceConv): tf.Tensor4D {
+  const op = customUnaryOp<tf.Tensor4D, tf.Tensor4D>((xIn, save) => {
+    const y = tf.fused.conv2d({
+      x: xIn,
+      filter: conv.kernel,
+      strides: 1,
+      pad: 'same',
+      bias: conv.bias,
+      activation: 'relu',
+    });
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy, saved) => {
+        const active = tf.mul(dy, tf.cast(tf.greater(saved[0], 0), 'float32')) as tf.Tensor4D;
+        return tf.conv2d(active, conv.flippedKernel, 1, 'same');
+      },
+    };
+  });
+  return op(x);
+}
+
+/** A VGG feature extractor on the current backend: weights uploaded once, taps on demand. Call `dispose()`. */
+export class VggFeatureExtractor {
+  readonly preset: FeatureExtractorPreset;
+  /** Stride of each tap w.r.t. the image, raw RGB first (1), then the VGG taps. */
+  readonly tapStrides: readonly number[];
+  private readonly convs: Map<string, DeviceConv>;
+
+  constructor(preset: FeatureExtractorPreset, weights: VggWeights) {
+    this.preset = preset;
+    this.convs = new Map();
+    for (const layer of convLayers(preset)) {
+      const w = weights[layer.name];
+      if (!w) throw new WeightsError(`Weights for ${preset.id} lack ${layer.name}; load a complete ${preset.id} weights file.`);
+      const kernel = tf.keep(tf.tensor4d(w.kernel, [3, 3, layer.inChannels, layer.outChannels]));
+      this.convs.set(layer.name, {
+        name: layer.name,
+        kernel,
+        flippedKernel: tf.keep(flipKernel(kernel)),
+        bias: tf.keep(tf.tensor1d(w.bias)),
+      });
+    }
+    const strides = [1];
+    let stride = 1;
+    for (const layer of preset.layers) {
+      if (layer.kind === 'pool') stride *= 2;
+      else if (preset.taps.includes(layer.name)) strides.push(stride);
+    }
+    this.tapStrides = strides;
+  }
+
+  /** The network input for an RGB [0,1] image `[1,H,W,3]` under the preset's convention (spec §3.3). */
+  preprocess(image: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const input = this.preset.input;
+      if (input.kind === 'torchvision') {
+        return tf.div(tf.sub(image, tf.tensor1d([...input.mean])), tf.tensor1d([...input.std]));
+      }
+      const bgr = tf.reverse(image, -1);
+      return tf.sub(tf.mul(bgr, 255), tf.tensor1d([...input.meanBgr]));
+    });
+  }
+
+  /** Post-ReLU VGG tap maps (no raw RGB), in the preset's tap order. */
+  featureMaps(image: tf.Tensor4D): tf.Tensor4D[] {
+    const [, h, w] = image.shape;
+    const pools = this.preset.layers.filter((l) => l.kind === 'pool').length;
+    if (h >> pools < 1 || w >> pools < 1) {
+      throw new RangeError(
+        `A ${w}×${h} image is too small for ${this.preset.id}: its deepest tap needs at least ${1 << pools} pixels per side.`,
+      );
+    }
+    return tf.tidy(() => {
+      const maps: tf.Tensor4D[] = [];
+      let x = this.preprocess(image);
+      for (const layer of this.preset.layers) {
+        if (layer.kind === 'pool') {
+          x = tf.maxPool(x, 2, 2, 'valid');
+          continue;
+        }
+        x = convRelu(x, this.convs.get(layer.name)!);
+        if (this.preset.taps.includes(layer.name)) maps.push(x);
+      }
+      return maps;
+    });
+  }
+
+  /** Hypercolumn taps of an image: raw RGB (stride 1, unscaled) then the VGG maps × featureScale (spec §7). */
+  taps(image: tf.Tensor4D): Tap[] {
+    const maps = this.featureMaps(image);
+    const scale = this.preset.featureScale;
+    return [
+      { map: image, stride: 1 },
+      ...maps.map((map, i) => ({ map, stride: this.tapStrides[i + 1], scale })),
+    ];
+  }
+
+  /** Total hypercolumn width (3 + Σ tap channels). */
+  get hypercolumnWidth(): number {
+    let d = 3;
+    for (const name of this.preset.taps) d += this.convs.get(name)!.kernel.shape[3];
+    return d;
+  }
+
+  /** Frees the device weights. */
+  dispose(): void {
+    for (const c of this.convs.values()) {
+      c.kernel.dispose();
+      c.flippedKernel.dispose();
+      c.bias.dispose();
+    }
+    this.convs.clear();
+  }
+}

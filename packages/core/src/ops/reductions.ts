@@ -1,0 +1,80 @@
+import { tf } from '../tfjs.js';
+
+/**
+ * Sum of all elements of a matrix, reduced rows first, then the row sums. A single flat
+ * reduction over millions of float32 values loses ~1 % on the wasm backend (fixtures README,
+ * "TF.js numerical hazards"); two short reductions keep it at float rounding.
+ */
+export function stagedSum(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const matrix = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [x.shape[0] ?? 1, -1]);
+    return tf.sum(tf.sum(matrix, 1));
+  });
+}
+
+/** Mean of all elements via {@link stagedSum}. */
+export function stagedMean(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.div(stagedSum(x), x.size));
+}
+
+/** PyTorch's sign (exactly 0 at 0), built from comparisons because wasm's `sign` returns 0 for |x| < 1.2e-7. */
+export function signExact(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+}
+
+/** |x| whose gradient is PyTorch's sign(x) (0 at exactly 0; TF.js' own abs gradient gives −1 there). */
+export const absTorch = customUnaryOp<tf.Tensor, tf.Tensor>((x, save) => {
+  save([x]);
+  return {
+    value: tf.abs(x),
+    gradFunc: (dy, saved) => tf.mul(dy, signExact(saved[0])),
+  };
+});
+
+/** Rows `indices` of a `[R, C]` matrix (gatherND: ≈10× faster than gather on wasm for wide rows). */
+export function takeRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => tf.gatherND(table, tf.expandDims(indices, 1)) as tf.Tensor2D);
+}
+
+/**
+ * Rows `indices` of a `[R, C]` matrix, differentiable w.r.t. the matrix. The gradient is a
+ * scatter-add (`scatterND` sums duplicates), because TF.js' gather gradient needs
+ * `UnsortedSegmentSum`, which the wasm backend lacks.
+ */
+export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
+  const op = customUnaryOp<tf.Tensor2D, tf.Tensor2D>((t, save) => {
+    save([indices]);
+    return {
+      value: takeRows(t, indices),
+      gradFunc: (dy, saved) => tf.scatterND(tf.expandDims(saved[0], 1), dy, t.shape),
+    };
+  });
+  return op(table);
+}
+
+type GradSave = (tensors: tf.Tensor[]) => void;
+
+/**
+ * A one-input op with a hand-written gradient (typed wrapper over `tf.customGrad`). Ops run
+ * inside `f` are not recorded on the gradient tape; only `gradFunc` is used for the backward.
+ */
+export function customUnaryOp<X extends tf.Tensor, Y extends tf.Tensor>(
+  f: (x: X, save: GradSave) => { value: Y; gradFunc: (dy: Y, saved: tf.Tensor[]) => tf.Tensor },
+): (x: X) => Y {
+  type CustomFn = Parameters<typeof tf.customGrad>[0];
+  const op = tf.customGrad(((x: X, save: GradSave) => f(x, save)) as unknown as CustomFn);
+  return op as unknown as (x: X) => Y;
+}
+
+/**
+ * a·bᵀ with the transpose made explicit: TF.js' wasm matMul is ≈15× slower with its
+ * transposeA/transposeB flags than on a plain (pre-transposed) operand.
+ */
+export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
+}
+
+/** aᵀ·b with the transpose made explicit (see {@link matMulABt}). */
+export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(tf.transpose(a), b));
+}

@@ -1,0 +1,150 @@
+import { tf } from '../tfjs.js';
+import type { VggFeatureExtractor } from '../model/vgg.js';
+import type { CosineOptions } from '../ops/distances.js';
+import { bilinearHypercolumns, nearestHypercolumns, type Locations, type Tap } from '../ops/hypercolumns.js';
+import { objectiveTerms, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
+import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
+import { TorchRmsprop } from '../ops/rmsprop.js';
+import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
+import type { ScalePlan } from './schedule.js';
+
+/** Masks of one region at this scale (row-major, 1 = inside); absent = the whole image. */
+export interface ScaleRegion {
+  contentMask?: Uint8Array;
+  styleMask?: Uint8Array;
+}
+
+/** Everything one scale's optimisation needs (spec §20). */
+export interface ScaleInputs {
+  extractor: VggFeatureExtractor;
+  /** Content image C_s and style image S_s at this scale, `[1,h,w,3]` in [0,1]. */
+  content: tf.Tensor4D;
+  style: tf.Tensor4D;
+  /** The initial image of this scale (spec §5). */
+  init: tf.Tensor4D;
+  plan: ScalePlan;
+  regions: readonly ScaleRegion[];
+  sampling: SamplingPlan;
+  /** N: output samples per step (1024). */
+  samplesPerStep: number;
+  /** Style samples: `styleDraws` draws of `styleSamplesPerDraw` (5 × 1000). */
+  styleDraws: number;
+  styleSamplesPerDraw: number;
+  pyramidLevels: number;
+  cosine: CosineOptions;
+  /** Iterations whose image (before the step) is handed out with the step values, e.g. for previews. */
+  imageAt?: (iteration: number) => boolean;
+}
+
+/** Loss values of one iteration (means over regions), evaluated on the image before that iteration's step. */
+export interface StepValues {
+  /** The image of this iteration when `imageAt` asked for it; the receiver disposes it. */
+  image?: tf.Tensor4D;
+  iteration: number;
+  loss: number;
+  content: number;
+  remd: number;
+  moment: number;
+  palette: number;
+}
+
+/** Tensors of one iteration for tests and diagnostics; valid only during the callback. */
+export interface IterationTrace {
+  iteration: number;
+  X: tf.Tensor4D;
+  grads: readonly tf.Tensor4D[];
+  levelsAfterStep: readonly tf.Tensor4D[];
+  locations: readonly Locations[];
+}
+
+/** Per-region constants of a scale: sampler, style samples, and the content taps they index. */
+interface RegionState {
+  sampler: OutputSampler;
+  style: StyleSamples;
+}
+
+/** Style samples of one region: draws concatenated newest first, as the reference stacks them (spec §8.3). */
+function styleSamplesFor(inputs: ScaleInputs, styleTaps: readonly Tap[], region: number, mask?: Uint8Array): StyleSamples {
+  const [, h, w] = inputs.style.shape;
+  const pixels = maskPixels(h, w, mask);
+  const take = Math.min(inputs.styleSamplesPerDraw, pixels.rows.length);
+  const draws: Locations[] = [];
+  for (let k = 0; k < inputs.styleDraws; k++) {
+    draws.push(inputs.sampling.styleDraw({ scale: inputs.plan.index, region, draw: k }, pixels, take));
+  }
+  const B = tf.tidy(() => tf.concat(draws.reverse().map((loc) => nearestHypercolumns(styleTaps, loc)), 0) as tf.Tensor2D);
+  return prepareStyleSamples(B);
+}
+
+/**
+ * Optimises one scale (spec §20): RMSprop over the Laplacian pyramid of `init`, yielding the
+ * loss of every iteration. Returns the image synthesised at the start of the last iteration
+ * (the reference's off-by-one, spec §10); the caller owns it.
+ */
+export async function* optimiseScale(
+  inputs: ScaleInputs,
+  trace?: (t: IterationTrace) => void,
+): AsyncGenerator<StepValues, tf.Tensor4D, void> {
+  const { extractor, plan } = inputs;
+  const [, h, w] = inputs.content.shape;
+  const contentTaps = extractor.taps(inputs.content);
+  const regions: RegionState[] = inputs.regions.map((region, r) => {
+    const ctx = { scale: plan.index, region: r };
+    const strides = gridStrides(h, w);
+    const offsets = inputs.sampling.gridOffsets(ctx, strides);
+    const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
+    const sampler = new OutputSampler(candidates, inputs.sampling, ctx, inputs.samplesPerStep);
+    const styleTaps = extractor.taps(inputs.style);
+    const style = styleSamplesFor(inputs, styleTaps, r, region.styleMask);
+    tf.dispose(styleTaps.slice(1).map((t) => t.map));
+    return { sampler, style };
+  });
+  let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
+  const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
+  let lastX: tf.Tensor4D | undefined;
+  try {
+    for (let t = 0; t < plan.iterations; t++) {
+      const locations = regions.map((r) => r.sampler.next(t));
+      const contentSamples = locations.map((loc) => bilinearHypercolumns(contentTaps, loc));
+      const wantImage = inputs.imageAt?.(t) ?? false;
+      const keepX = t === plan.iterations - 1 || trace != null || wantImage;
+      const captured: { X?: tf.Tensor4D; terms?: tf.Tensor1D } = {};
+      const { value, grads } = tf.valueAndGrads((...ls: tf.Tensor[]) => {
+        const image = synthesizePyramid(ls as tf.Tensor4D[]);
+        if (keepX) captured.X = tf.keep(image);
+        const taps = extractor.taps(image);
+        const perRegion = regions.map((region, r) =>
+          objectiveTerms(bilinearHypercolumns(taps, locations[r]), contentSamples[r], region.style, plan.alpha, inputs.cosine),
+        );
+        const mean = (k: 'loss' | 'content' | 'remd' | 'moment' | 'palette') =>
+          tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
+        const loss = mean('loss');
+        captured.terms = tf.keep(tf.stack([loss, mean('content'), mean('remd'), mean('moment'), mean('palette')]) as tf.Tensor1D);
+        return loss;
+      })(levels);
+      const next = optimiser.step(levels, grads) as tf.Tensor4D[];
+      const X = captured.X;
+      if (trace && X) trace({ iteration: t, X, grads: grads as tf.Tensor4D[], levelsAfterStep: next, locations });
+      tf.dispose([...levels, ...grads, value, ...contentSamples]);
+      levels = next;
+      if (X) {
+        lastX?.dispose();
+        lastX = X;
+      }
+      const terms = captured.terms!;
+      const v = await terms.data();
+      terms.dispose();
+      const image = wantImage && lastX ? (tf.clone(lastX) as tf.Tensor4D) : undefined;
+      yield { iteration: t, loss: v[0], content: v[1], remd: v[2], moment: v[3], palette: v[4], image };
+    }
+    const result = lastX ?? synthesizePyramid(levels);
+    lastX = undefined;
+    return result;
+  } finally {
+    lastX?.dispose();
+    optimiser.dispose();
+    tf.dispose(levels);
+    tf.dispose(contentTaps.slice(1).map((t) => t.map));
+    for (const r of regions) tf.dispose([r.style.B, r.style.moments.mean, r.style.moments.covariance]);
+  }
+}

@@ -1,0 +1,159 @@
+import { tf } from '../tfjs.js';
+import { InvalidImageError, StyleTransferAbortError } from '../errors.js';
+import { assertRgbaImage, imageToTensor, tensorToImage, type RgbaImage } from '../image.js';
+import { VggFeatureExtractor } from '../model/vgg.js';
+import type { VggWeights } from '../model/presets.js';
+import { contentBand } from '../ops/pyramid.js';
+import { resizeHalfPixel, scaledSize } from '../ops/resize.js';
+import { findRegions, regionMask, type RegionGuidance } from './guidance.js';
+import type { ResolvedOptions } from './options.js';
+import { optimiseScale, type ScaleRegion, type StepValues } from './run-scale.js';
+import { seededSamplingPlan, type SamplingPlan } from './sampling.js';
+import { scaleSchedule, type ScalePlan } from './schedule.js';
+
+/** Events of a running job, told apart by `type`. */
+export type StyleTransferEvent =
+  | { type: 'weights'; loaded: number; total: number }
+  | { type: 'scale'; scale: number; scales: number; width: number; height: number; alpha: number; learningRate: number; iterations: number }
+  | ({ type: 'step'; scale: number; scales: number; elapsedSeconds: number; etaSeconds: number } & StepValues)
+  | { type: 'preview'; scale: number; iteration: number; image: RgbaImage }
+  | { type: 'done'; image: RgbaImage; seconds: number; seed: number; finalLosses: number[] };
+
+/** Inputs of {@link runStrotss} once weights are loaded and the backend selected. */
+export interface StrotssRun {
+  content: RgbaImage;
+  style: RgbaImage;
+  weights: VggWeights;
+  options: ResolvedOptions;
+  samplingPlan?: SamplingPlan;
+  guidance?: RegionGuidance;
+  signal?: AbortSignal;
+}
+
+/** Checks both images and the aspect ratio the VGG can take at the smallest scale; throws InvalidImageError. */
+export function validateInputs(content: RgbaImage, style: RgbaImage, schedule: readonly ScalePlan[], minSide: number): void {
+  assertRgbaImage(content, 'content image');
+  assertRgbaImage(style, 'style image');
+  for (const [what, img] of [['content', content], ['style', style]] as const) {
+    const [h, w] = scaledSize(img.height, img.width, schedule[0].longSide);
+    if (Math.min(h, w) < minSide) {
+      throw new InvalidImageError(
+        `The ${what} image is ${img.width}×${img.height} (aspect ratio ${(Math.max(img.width, img.height) / Math.min(img.width, img.height)).toFixed(1)}:1): ` +
+          `at the first scale (long side ${schedule[0].longSide}) it becomes ${w}×${h}, but the VGG needs at least ${minSide} pixels on the short side. ` +
+          `Crop it to an aspect ratio of at most ${(schedule[0].longSide / minSide).toFixed(0)}:1, or use fewer scales.`,
+      );
+    }
+  }
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new StyleTransferAbortError();
+}
+
+/** Yields to the event loop so a cancel() or an abort can land between iterations. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * The whole STROTSS algorithm (spec §1): for each scale, initialise (spec §5), optimise
+ * (spec §20) and hand the image to the next scale; yields typed events and returns the final
+ * image, clamped to 8 bits (spec §12). Every tensor it makes is disposed, also on abort.
+ */
+export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransferEvent, RgbaImage, void> {
+  const started = Date.now();
+  const { options, signal } = run;
+  const schedule = scaleSchedule({
+    size: options.size,
+    contentWeight: options.contentWeight,
+    iterations: options.iterations,
+    scales: options.scales,
+  });
+  const pools = options.model.layers.filter((l) => l.kind === 'pool').length;
+  validateInputs(run.content, run.style, schedule, 2 ** pools);
+  const regions = run.guidance ? findRegions(run.guidance) : null;
+  const sampling = run.samplingPlan ?? seededSamplingPlan(options.seed, options.sampler);
+  const extractor = new VggFeatureExtractor(options.model, run.weights);
+  const contentFull = imageToTensor(run.content);
+  const styleFull = imageToTensor(run.style);
+  let previous: tf.Tensor4D | undefined;
+  const finalLosses: number[] = [];
+  const totalIterations = schedule.reduce((k, s) => k + s.iterations, 0);
+  let doneIterations = 0;
+  try {
+    for (const plan of schedule) {
+      throwIfAborted(signal);
+      const [h, w] = scaledSize(run.content.height, run.content.width, plan.longSide);
+      const [sh, sw] = scaledSize(run.style.height, run.style.width, plan.longSide);
+      const content = resizeHalfPixel(contentFull, [h, w]);
+      const style = resizeHalfPixel(styleFull, [sh, sw]);
+      const init = initialImage(plan, content, style, previous);
+      previous?.dispose();
+      previous = undefined;
+      const scaleRegions: ScaleRegion[] = regions
+        ? regions.map((r) => ({
+            contentMask: regionMask(run.guidance!.content, r.colour, h, w, 'content'),
+            styleMask: regionMask(run.guidance!.style, r.colour, sh, sw, 'style'),
+          }))
+        : [{}];
+      yield { type: 'scale', scale: plan.index, scales: schedule.length, width: w, height: h, alpha: plan.alpha, learningRate: plan.learningRate, iterations: plan.iterations };
+      const steps = optimiseScale({
+        extractor,
+        content,
+        style,
+        init,
+        plan,
+        regions: scaleRegions,
+        sampling,
+        samplesPerStep: options.samplesPerStep,
+        styleDraws: options.styleDraws,
+        styleSamplesPerDraw: options.styleSamplesPerDraw,
+        pyramidLevels: options.pyramidLevels,
+        cosine: { epsilon: options.cosineEpsilon },
+        imageAt: (t) => options.previewEvery > 0 && (t + 1) % options.previewEvery === 0,
+      });
+      try {
+        let lastLoss = NaN;
+        for (;;) {
+          const next = await steps.next();
+          if (next.done) {
+            previous = next.value;
+            break;
+          }
+          doneIterations++;
+          lastLoss = next.value.loss;
+          const elapsedSeconds = (Date.now() - started) / 1000;
+          const etaSeconds = (elapsedSeconds / doneIterations) * (totalIterations - doneIterations);
+          const { image, ...values } = next.value;
+          yield { type: 'step', scale: plan.index, scales: schedule.length, elapsedSeconds, etaSeconds, ...values };
+          if (image) {
+            const preview = await tensorToImage(image);
+            image.dispose();
+            yield { type: 'preview', scale: plan.index, iteration: values.iteration, image: preview };
+          }
+          await yieldToEventLoop();
+          throwIfAborted(signal);
+        }
+        finalLosses.push(lastLoss);
+      } finally {
+        await steps.return(undefined as never);
+        tf.dispose([content, style, init]);
+      }
+    }
+    const image = await tensorToImage(previous!);
+    yield { type: 'done', image, seconds: (Date.now() - started) / 1000, seed: options.seed, finalLosses };
+    return image;
+  } finally {
+    previous?.dispose();
+    tf.dispose([contentFull, styleFull]);
+    extractor.dispose();
+  }
+}
+
+/** The image a scale starts from (spec §5): style mean + content band, ↑previous + band, or ↑previous at the last scale. */
+export function initialImage(plan: ScalePlan, content: tf.Tensor4D, style: tf.Tensor4D, previous?: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = content.shape;
+    if (plan.isFirst || !previous) return tf.add(tf.mean(style, [1, 2], true), contentBand(content)) as tf.Tensor4D;
+    const upsampled = resizeHalfPixel(previous, [h, w]);
+    return plan.isLast ? upsampled : (tf.add(upsampled, contentBand(content)) as tf.Tensor4D);
+  });
+}

@@ -1,0 +1,1 @@
+export { useStyleTransfer, type UseStyleTransfer, type UseStyleTransferOptions } from './use-style-transfer.js';
