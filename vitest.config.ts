@@ -18,6 +18,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     pool: 'forks',
+    // Two cores here and in CI: the slow cpu-backend parity file runs beside everything else.
+    maxWorkers: 2,
     testTimeout: 300_000,
     hookTimeout: 300_000,
     reporters: ['default'],

@@ -179,7 +179,7 @@ function describeDecodeError(error: unknown, label: string, maxPixels: number): 
   } else if (/unsupported image format/i.test(detail)) {
     message = `The image ${label} is not in a format sharp can decode (not an image, or an unknown format); pass a PNG, JPEG or WebP image.`;
   } else {
-    message = `The image ${label} is corrupt or truncated (${detail}); re-export or re-download it.`;
+    message = `The image ${label} is corrupt or truncated (${oneLine(detail)}); re-export or re-download it.`;
   }
   return new InvalidImageError(message, { cause: error });
 }
@@ -252,6 +252,12 @@ function isOpaque(data: Uint8ClampedArray): boolean {
     if (data[i] !== 255) return false;
   }
   return true;
+}
+
+/** Returns libvips' multi-line, often repeated error text as one line: distinct lines joined by '; ', no trailing ':'. */
+function oneLine(detail: string): string {
+  const lines = detail.split('\n').map((l) => l.trim().replace(/:$/, '')).filter(Boolean);
+  return [...new Set(lines)].join('; ') || 'no detail';
 }
 
 /** Returns an error's message, or the value as text when it is not an Error. */

@@ -31,7 +31,7 @@ export async function inferModel(location: string): Promise<FeatureExtractorId |
 
 /** Loads a preset's conv weights from a path, folder or URL (TF.js manifest or safetensors). */
 export async function loadWeightsFrom(location: string, model: FeatureExtractorId): Promise<VggWeights> {
-  const preset = FEATURE_EXTRACTORS[model];
+  const preset = Object.hasOwn(FEATURE_EXTRACTORS, model) ? FEATURE_EXTRACTORS[model] : undefined;
   if (!preset) throw new WeightsError(`Unknown model '${model}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
   const resolved = await resolveWeightsLocation(location);
   return loadVggWeights(preset, nodeByteSource(), resolved);

@@ -7,11 +7,22 @@ const code = await main(process.argv.slice(2), {
   isTTY: Boolean(process.stderr.isTTY),
   env: process.env,
   onInterrupt: (handler) => {
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
+    let interrupts = 0;
+    // The first Ctrl-C stops at the next iteration boundary (an iteration can take seconds on a CPU);
+    // a second one exits at once. Writes are atomic, so the output file is never half-written either way.
+    const onSignal = () => {
+      if (++interrupts > 1) {
+        process.stderr.write('\nstrotss: interrupted again; exiting now.\n');
+        process.exit(130);
+      }
+      process.stderr.write('\nstrotss: stopping after the current iteration (Ctrl-C again to quit now)…\n');
+      handler();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     };
   },
 });

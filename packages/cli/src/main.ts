@@ -1,12 +1,19 @@
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   describeBackends,
+  FEATURE_EXTRACTORS,
+  InvalidImageError,
+  InvalidOptionError,
+  listBackends,
   resolveBackend,
+  scaleSchedule,
   StrotssError,
   StyleTransferAbortError,
   stylize,
   WeightsError,
+  type FeatureExtractorId,
+  type RgbaImage,
   type StyleTransferEvent,
 } from '@strotss/core';
 import {
@@ -35,6 +42,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   let args;
   try {
     args = parseCliArgs(argv);
+    if (args.command === 'run') checkBackendName(args.backend);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`strotss: ${e.message}\n\n${USAGE}\n`);
@@ -55,10 +63,6 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     return await runStyleTransfer(args, io);
   } catch (e) {
-    if (e instanceof StyleTransferAbortError) {
-      io.stderr('strotss: interrupted; the output file was not written.\n');
-      return 130;
-    }
     const message = e instanceof StrotssError ? e.message : `${(e as Error).stack ?? e}`;
     if (args.json) io.stdout(JSON.stringify({ type: 'error', code: (e as StrotssError).code ?? 'ERROR', message }));
     io.stderr(`strotss: ${message}\n`);
@@ -66,18 +70,120 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
 }
 
-/** Checks the output path before any work: known extension, existing folder. */
-function checkOutput(output: string): void {
-  imageFormatFromPath(output);
-  const dir = dirname(resolve(output));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UsageErrorAsFailure(`The output folder ${dir} does not exist; create it or choose another -o path.`);
+/** `--backend` must be 'auto' or a registered backend; anything else is a usage error. */
+function checkBackendName(name: string): void {
+  const ids = listBackends().map((b) => b.id);
+  if (name !== 'auto' && !ids.includes(name)) {
+    throw new UsageError(`--backend is '${name}'; use auto, ${ids.join(', ')}.`);
   }
 }
 
-class UsageErrorAsFailure extends StrotssError {
-  constructor(message: string) {
-    super('INVALID_OPTION', message);
+/** Checks the output path before any work: known extension, an existing writable folder, not a folder itself. */
+function checkOutput(output: string): void {
+  imageFormatFromPath(output);
+  const path = resolve(output);
+  const dir = dirname(path);
+  const info = statSync(dir, { throwIfNoEntry: false });
+  if (!info?.isDirectory()) {
+    throw new InvalidOptionError(
+      info
+        ? `Cannot write ${output}: ${dir} is not a folder; choose another -o path.`
+        : `Cannot write ${output}: the output folder ${dir} does not exist; create it or choose another -o path.`,
+    );
+  }
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InvalidOptionError(`Cannot write ${output}: it is a folder; pass a file path such as ${output.replace(/[\\/]+$/, '')}/out.png.`);
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (cause) {
+    throw new InvalidOptionError(`Cannot write ${output}: the folder ${dir} is not writable; choose another -o path.`, { cause });
+  }
+}
+
+/**
+ * Checks, before the weights are loaded, that both images keep enough pixels on their short side at the
+ * first (smallest) scale for the VGG's pools; the core checks this too, but only once the job runs, and
+ * its message cannot name the file or the CLI flags.
+ */
+function checkAspectRatio(args: RunArgs, images: ReadonlyArray<[string, string, RgbaImage]>): void {
+  // Before the weights are opened the model may not be known yet: then take the strictest preset.
+  const pools = (id: FeatureExtractorId) => FEATURE_EXTRACTORS[id].layers.filter((l) => l.kind === 'pool').length;
+  const ids = args.model ? [args.model] : (Object.keys(FEATURE_EXTRACTORS) as FeatureExtractorId[]);
+  const minSide = 2 ** Math.max(...ids.map(pools));
+  const network = args.model ?? 'the VGG';
+  const schedule = scaleSchedule({ size: args.size, contentWeight: args.contentWeight, iterations: args.iterations, scales: args.scales });
+  const first = schedule[0].longSide;
+  for (const [what, path, { width, height }] of images) {
+    const long = Math.max(width, height);
+    const short = Math.min(width, height);
+    const shortAt = (longSide: number) => Math.trunc((short * longSide) / long);
+    if (shortAt(first) >= minSide) continue;
+    let need = Math.ceil((minSide * long) / short);
+    while (shortAt(need) < minSide) need++;
+    // The most scales that keep the first one at `need` pixels or more, at the requested --size.
+    let scales = 0;
+    while (Math.round(args.size / 2 ** scales) >= need) scales++;
+    const fix =
+      scales > 0
+        ? `or pass --scales ${scales} so the first scale is at least ${need} px long`
+        : `or pass --size ${need} --scales 1 (or larger) so the first scale is at least ${need} px long`;
+    const [w, h] = width >= height ? [first, shortAt(first)] : [shortAt(first), first];
+    throw new InvalidImageError(
+      `The ${what} image ${path} is ${width}×${height} (aspect ratio ${(long / short).toFixed(1)}:1): at the first scale ` +
+        `(long side ${first} px) it shrinks to ${w}×${h}, but ${network} needs at least ${minSide} px on the short side. ` +
+        `Crop it to an aspect ratio of at most ${Math.floor(first / minSide)}:1, ${fix}.`,
+    );
+  }
+}
+
+/** The model the weights hold, or undefined when the file cannot tell (the loader then reports what is wrong). */
+async function modelOfWeights(location: string): Promise<FeatureExtractorId | undefined> {
+  try {
+    return await inferModel(location);
+  } catch (e) {
+    if (e instanceof StrotssError) throw e;
+    return undefined;
+  }
+}
+
+/**
+ * Writes previews and the result to the output path one at a time (atomic renames, in order), keeping
+ * only the newest preview when writes fall behind; remembers what is on disk.
+ */
+class OutputWriter {
+  /** What the output file holds now, e.g. "scale 1/1, iteration 3"; undefined while nothing was written. */
+  written?: string;
+  private queued?: { image: RgbaImage; label: string };
+  private draining?: Promise<void>;
+  private error?: unknown;
+
+  constructor(private readonly path: string) {}
+
+  /** Queues `image` for writing; a newer call replaces a queued one that has not started. */
+  write(image: RgbaImage, label: string): void {
+    this.queued = { image, label };
+    this.draining ??= this.drain();
+  }
+
+  /** Resolves once every queued write has finished; throws the first write error. */
+  async settle(): Promise<void> {
+    while (this.draining) await this.draining;
+    if (this.error !== undefined) throw this.error;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queued) {
+      const { image, label } = this.queued;
+      this.queued = undefined;
+      try {
+        await writeImageFile(this.path, image);
+        this.written = label;
+      } catch (e) {
+        this.error ??= e;
+      }
+    }
+    this.draining = undefined;
   }
 }
 
@@ -90,50 +196,89 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
       'No VGG weights given. Pass --weights PATH|URL (a TF.js model.json, a folder holding one, or a .safetensors file) or set STROTSS_WEIGHTS.',
     );
   }
-  const [content, style] = await Promise.all([readImageFile(args.content), readImageFile(args.style)]);
-  const guidance = args.guidance
-    ? { content: await readImageFile(args.guidance[0]), style: await readImageFile(args.guidance[1]) }
-    : undefined;
-  const model = args.model ?? (await inferModel(weightsLocation)) ?? 'vgg16';
-  const weights = await loadWeightsFrom(weightsLocation, model);
-  const { backend, skipped } = await resolveBackend(args.backend);
-  if (!args.json) {
-    for (const s of skipped) io.stderr(`strotss: skipped backend ${s.id}: ${s.reason}\n`);
-    io.stderr(`strotss: backend ${backend.id} (${backend.description ?? ''}), model ${model}\n`);
-  } else {
-    io.stdout(JSON.stringify({ type: 'backend', id: backend.id, skipped, model }));
-  }
-  const job = stylize({
-    content,
-    style,
-    weights,
-    model,
-    guidance,
-    backend: backend.id,
-    size: args.size,
-    contentWeight: args.contentWeight,
-    iterations: args.iterations,
-    scales: args.scales,
-    seed: args.seed,
-    sampler: args.sampler,
-    previewEvery: args.previewEvery,
-  });
-  const removeInterrupt = io.onInterrupt(() => job.cancel());
-  const progress = args.json ? undefined : new ProgressReporter(io.stderr, io.isTTY);
-  const pending: Promise<void>[] = [];
-  job.onEvent((event: StyleTransferEvent) => {
-    if (args.json && event.type !== 'done') io.stdout(jsonLine(event, args.output));
-    progress?.onEvent(event);
-    if (event.type === 'preview') pending.push(writeImageFile(args.output, event.image));
-  });
+  // Ctrl-C from here on stops at the next safe point: between loading steps, or between iterations.
+  const interrupt = new AbortController();
+  const removeInterrupt = io.onInterrupt(() => interrupt.abort());
+  const checkpoint = () => {
+    if (interrupt.signal.aborted) throw new StyleTransferAbortError();
+  };
+  const writer = new OutputWriter(args.output);
+  let progress: ProgressReporter | undefined;
   try {
+    const [content, style] = await Promise.all([readImageFile(args.content), readImageFile(args.style)]);
+    const guidance = args.guidance
+      ? { content: await readImageFile(args.guidance[0]), style: await readImageFile(args.guidance[1]) }
+      : undefined;
+    checkAspectRatio(args, [
+      ['content', args.content, content],
+      ['style', args.style, style],
+    ]);
+    const inferred = await modelOfWeights(weightsLocation);
+    if (args.model && inferred && inferred !== args.model) {
+      throw new WeightsError(
+        `--model is ${args.model} but ${weightsLocation} holds ${inferred} weights; pass --model ${inferred} or weights for ${args.model}.`,
+      );
+    }
+    const model = args.model ?? inferred ?? 'vgg16';
+    checkpoint();
+    const { backend, skipped } = await resolveBackend(args.backend);
+    checkpoint();
+    const weights = await loadWeightsFrom(weightsLocation, model);
+    checkpoint();
+    if (!args.json) {
+      for (const s of skipped) io.stderr(`strotss: skipped backend ${s.id}: ${s.reason}\n`);
+      io.stderr(`strotss: backend ${backend.id} (${backend.description ?? ''}), model ${model}\n`);
+    } else {
+      io.stdout(JSON.stringify({ type: 'backend', id: backend.id, skipped, model }));
+    }
+    const job = stylize({
+      content,
+      style,
+      weights,
+      model,
+      guidance,
+      backend: backend.id,
+      size: args.size,
+      contentWeight: args.contentWeight,
+      iterations: args.iterations,
+      scales: args.scales,
+      seed: args.seed,
+      sampler: args.sampler,
+      previewEvery: args.previewEvery,
+      signal: interrupt.signal,
+    });
+    progress = args.json ? undefined : new ProgressReporter(io.stderr, io.isTTY);
+    let scales = 1;
+    job.onEvent((event: StyleTransferEvent) => {
+      if (args.json && event.type !== 'done') io.stdout(jsonLine(event, args.output));
+      progress?.onEvent(event);
+      if (event.type === 'scale') scales = event.scales;
+      if (event.type === 'preview') writer.write(event.image, `scale ${event.scale}/${scales}, iteration ${event.iteration + 1}`);
+    });
     const image = await job.result;
-    await Promise.all(pending);
+    await writer.settle();
     await writeImageFile(args.output, image);
     const seconds = (Date.now() - t0) / 1000;
+    progress?.finish();
     if (args.json) io.stdout(JSON.stringify({ type: 'done', output: args.output, seconds, seed: job.getSnapshot().seed }));
     else io.stderr(`strotss: wrote ${args.output} (${image.width}×${image.height}) in ${seconds.toFixed(1)} s, seed ${job.getSnapshot().seed}\n`);
     return 0;
+  } catch (e) {
+    progress?.finish();
+    // A preview write in flight finishes (atomically) before we report what the output file holds.
+    await writer.settle().catch(() => undefined);
+    const kept = writer.written;
+    if (!(e instanceof StyleTransferAbortError)) {
+      if (kept) io.stderr(`strotss: ${args.output} holds the last preview (${kept}).\n`);
+      throw e;
+    }
+    if (args.json) io.stdout(JSON.stringify({ type: 'interrupted', output: kept ? args.output : null, kept: kept ?? null }));
+    io.stderr(
+      kept
+        ? `strotss: interrupted; ${args.output} holds the last preview (${kept}).\n`
+        : `strotss: interrupted; ${args.output} was not written.\n`,
+    );
+    return 130;
   } finally {
     progress?.finish();
     removeInterrupt();

@@ -100,7 +100,10 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
     seed,
     sampler,
     cosineEpsilon,
-    previewEvery: options.previewEvery ?? 0,
+    previewEvery:
+      options.previewEvery === undefined || options.previewEvery === 0
+        ? 0
+        : positiveInteger('previewEvery', options.previewEvery, 0, '0 turns previews off'),
     samplesPerStep: positiveInteger('samplesPerStep', options.samplesPerStep, 1024, 'default 1024'),
     styleDraws: positiveInteger('styleDraws', options.styleDraws, 5, 'default 5'),
     styleSamplesPerDraw: positiveInteger('styleSamplesPerDraw', options.styleSamplesPerDraw, 1000, 'default 1000'),

@@ -88,17 +88,17 @@ export async function* optimiseScale(
   const { extractor, plan } = inputs;
   const [, h, w] = inputs.content.shape;
   const contentTaps = extractor.taps(inputs.content);
+  const styleTaps = extractor.taps(inputs.style);
   const regions: RegionState[] = inputs.regions.map((region, r) => {
     const ctx = { scale: plan.index, region: r };
     const strides = gridStrides(h, w);
     const offsets = inputs.sampling.gridOffsets(ctx, strides);
     const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
     const sampler = new OutputSampler(candidates, inputs.sampling, ctx, inputs.samplesPerStep);
-    const styleTaps = extractor.taps(inputs.style);
-    const style = styleSamplesFor(inputs, styleTaps, r, region.styleMask);
-    tf.dispose(styleTaps.slice(1).map((t) => t.map));
-    return { sampler, style };
+    return { sampler, style: styleSamplesFor(inputs, styleTaps, r, region.styleMask) };
   });
+  // The style maps are only needed for the samples (constant for the scale).
+  tf.dispose(styleTaps.slice(1).map((t) => t.map));
   let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
   const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
   let lastX: tf.Tensor4D | undefined;
