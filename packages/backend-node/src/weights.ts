@@ -21,6 +21,7 @@ export async function inferModel(location: string): Promise<FeatureExtractorId |
   } else {
     const head = source.readRange ? await source.readRange(resolved, 0, 8) : await source.read(resolved);
     const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+    if (n <= 0 || n > 100_000_000) throw new WeightsError(`${resolved} declares a safetensors header of ${n} bytes: it is corrupted or not a safetensors file.`);
     const bytes = source.readRange ? await source.readRange(resolved, 0, 8 + n) : head;
     names = Object.keys(parseSafetensorsHeader(bytes, { label: resolved }).tensors);
   }

@@ -106,7 +106,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (!v.output) throw new UsageError('Missing -o <out.png>: where to write the result.');
   if (v.weights === '') throw new UsageError('--weights is empty; pass a model.json, a folder holding one, a .safetensors file or a URL.');
-  if (v.model !== undefined && !(v.model in FEATURE_EXTRACTORS)) {
+  if (v.model !== undefined && !Object.hasOwn(FEATURE_EXTRACTORS, v.model)) {
     throw new UsageError(`--model is '${v.model}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
   }
   const sampler = v.sampler ?? 'paired';
