@@ -74,7 +74,22 @@ export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
 }
 
-/** aᵀ·b with the transpose made explicit (see {@link matMulABt}). */
-export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(tf.transpose(a), b));
+/**
+ * aᵀ·b with the transpose made explicit (see {@link matMulABt}), summed over row chunks of
+ * `chunk`: XNNPACK's one long float32 accumulation over all rows is ≈10× less accurate than
+ * the blocked sums of PyTorch and TF.js' cpu backend, enough to flip the sign of near-zero
+ * covariance differences in the moment loss (and its gradient) on wasm.
+ */
+export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D, chunk = 64): tf.Tensor2D {
+  return tf.tidy(() => {
+    const rows = a.shape[0];
+    if (rows <= chunk) return tf.matMul(tf.transpose(a), b);
+    let sum: tf.Tensor2D | undefined;
+    for (let r = 0; r < rows; r += chunk) {
+      const size = Math.min(chunk, rows - r);
+      const part = tf.matMul(tf.transpose(tf.slice(a, [r, 0], [size, -1])), tf.slice(b, [r, 0], [size, -1])) as tf.Tensor2D;
+      sum = sum ? (tf.add(sum, part) as tf.Tensor2D) : part;
+    }
+    return sum!;
+  });
 }
