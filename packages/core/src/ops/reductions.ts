@@ -22,15 +22,6 @@ export function signExact(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
 }
 
-/** |x| whose gradient is PyTorch's sign(x) (0 at exactly 0; TF.js' own abs gradient gives −1 there). */
-export const absTorch = customUnaryOp<tf.Tensor, tf.Tensor>((x, save) => {
-  save([x]);
-  return {
-    value: tf.abs(x),
-    gradFunc: (dy, saved) => tf.mul(dy, signExact(saved[0])),
-  };
-});
-
 /** Rows `indices` of a `[R, C]` matrix (gatherND: ≈10× faster than gather on wasm for wide rows). */
 export function takeRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => tf.gatherND(table, tf.expandDims(indices, 1)) as tf.Tensor2D);

@@ -1,6 +1,5 @@
 import { tf } from '../tfjs.js';
 import { customUnaryOp, takeRows } from './reductions.js';
-import { gatherRows } from './reductions.js';
 
 /** A ground metric for the relaxed EMD: its full cost matrix, and the gradient of one pair's cost w.r.t. its first row. */
 export interface GroundMetric {

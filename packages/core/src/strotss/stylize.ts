@@ -15,7 +15,7 @@ import { scaleSchedule, type ScalePlan } from './schedule.js';
 export type StyleTransferEvent =
   | { type: 'weights'; loaded: number; total: number }
   | { type: 'scale'; scale: number; scales: number; width: number; height: number; alpha: number; learningRate: number; iterations: number }
-  | ({ type: 'step'; scale: number; scales: number; elapsedSeconds: number; etaSeconds: number } & StepValues)
+  | ({ type: 'step'; scale: number; scales: number; elapsedSeconds: number; etaSeconds: number } & Omit<StepValues, 'image'>)
   | { type: 'preview'; scale: number; iteration: number; image: RgbaImage }
   | { type: 'done'; image: RgbaImage; seconds: number; seed: number; finalLosses: number[] };
 
