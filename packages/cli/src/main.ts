@@ -137,16 +137,6 @@ function checkAspectRatio(args: RunArgs, images: ReadonlyArray<[string, string, 
   }
 }
 
-/** The model the weights hold, or undefined when the file cannot tell (the loader then reports what is wrong). */
-async function modelOfWeights(location: string): Promise<FeatureExtractorId | undefined> {
-  try {
-    return await inferModel(location);
-  } catch (e) {
-    if (e instanceof StrotssError) throw e;
-    return undefined;
-  }
-}
-
 /**
  * Writes previews and the result to the output path one at a time (atomic renames, in order), keeping
  * only the newest preview when writes fall behind; remembers what is on disk.
@@ -213,7 +203,8 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
       ['content', args.content, content],
       ['style', args.style, style],
     ]);
-    const inferred = await modelOfWeights(weightsLocation);
+    // inferModel never throws: unreadable weights give undefined and the loader reports why.
+    const inferred = await inferModel(weightsLocation);
     if (args.model && inferred && inferred !== args.model) {
       throw new WeightsError(
         `--model is ${args.model} but ${weightsLocation} holds ${inferred} weights; pass --model ${inferred} or weights for ${args.model}.`,
