@@ -6,6 +6,7 @@ export * from './job.js';
 export * from './model/presets.js';
 export * from './model/vgg.js';
 export * from './model/weights/index.js';
+export * from './model/onnx/index.js';
 export * from './strotss/options.js';
 export * from './strotss/schedule.js';
 export * from './strotss/sampling.js';
