@@ -8,6 +8,7 @@ export * from './image-io.js';
 export * from './atomic-write.js';
 export * from './fs-byte-source.js';
 export * from './weights.js';
+export * from './fs-weights-cache.js';
 
 registerBackend(createTensorflowBackend());
 registerBackend(createWasmBackend());

@@ -14,9 +14,9 @@ export interface ByteSource {
 }
 
 /** The subset of `fetch` the weights readers use (so tests can pass a fake). */
-export type FetchLike = (url: string, init?: { headers?: Record<string, string> }) => Promise<Response>;
+export type FetchLike = (url: string, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
 
-const OFFLINE_HINT = 'To work offline, download the weights once and pass --weights PATH (or set STROTSS_WEIGHTS).';
+export const OFFLINE_HINT = 'To work offline, download the weights once and pass --weights PATH (or set STROTSS_WEIGHTS).';
 
 /** Returns a ByteSource over http(s) URLs using `fetchImpl` (default: the global fetch, looked up at call time). */
 export function fetchByteSource(fetchImpl?: FetchLike): ByteSource {
@@ -82,6 +82,25 @@ export function fetchByteSource(fetchImpl?: FetchLike): ByteSource {
   };
 }
 
+/** Returns a ByteSource over bytes held in memory under the name `label` (e.g. a cache entry). */
+export function bytesByteSource(bytes: Uint8Array, label: string): ByteSource {
+  const check = (location: string) => {
+    if (location !== label) throw new WeightsError(`${location} is not in memory; only ${label} is.`);
+  };
+  return {
+    async read(location) {
+      check(location);
+      return bytes;
+    },
+    async readRange(location, start, end) {
+      check(location);
+      checkRange(location, start, end);
+      return bytes.subarray(start, Math.min(end, bytes.length));
+    },
+    resolve: (_base, relative) => relative,
+  };
+}
+
 /** Returns bytes [start, end) of a whole body, or a WeightsError when the body is too short. */
 function sliceWhole(url: string, whole: Uint8Array, start: number, end: number): Uint8Array {
   if (end > whole.length) {
@@ -100,7 +119,7 @@ export function checkRange(location: string, start: number, end: number): void {
 }
 
 /** Returns a WeightsError naming the URL and the HTTP status. */
-function httpError(url: string, response: Response): WeightsError {
+export function httpError(url: string, response: Response): WeightsError {
   const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
   const hint =
     response.status === 404
@@ -112,7 +131,7 @@ function httpError(url: string, response: Response): WeightsError {
 }
 
 /** Returns a short description of a thrown value for error messages. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
     return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;

@@ -37,10 +37,19 @@ export async function loadVggWeights(
   location: string,
   options: LoadVggWeightsOptions = {},
 ): Promise<VggWeights> {
+  const { tensors, availableNames } = await readVggTensors(preset, source, location, options);
+  return assembleVggWeights(preset, tensors, location, { availableNames });
+}
+
+/** Returns the conv tensors of `preset` as stored in `location` (file names, file layout), plus every tensor name the file holds. */
+export async function readVggTensors(
+  preset: FeatureExtractorPreset,
+  source: ByteSource,
+  location: string,
+  options: LoadVggWeightsOptions = {},
+): Promise<{ tensors: Map<string, NamedTensor>; availableNames: string[] }> {
   const format = resolveFormat(location, options.format ?? 'auto');
-  const needed = new Set(
-    convLayers(preset).flatMap((conv) => (['keras', 'torchvision'] as const).flatMap((s) => Object.values(tensorNames(conv, s)))),
-  );
+  const needed = neededTensorNames(preset);
   // Remember every name in the file: when nothing matches, the error can show what the file holds instead.
   const seen: string[] = [];
   const wanted = (name: string) => {
@@ -49,7 +58,14 @@ export async function loadVggWeights(
   };
   const tensors =
     format === 'tfjs' ? await readTfjsWeights(source, location, wanted) : await readSafetensors(source, location, wanted);
-  return assembleVggWeights(preset, tensors, location, { availableNames: seen });
+  return { tensors, availableNames: seen };
+}
+
+/** Returns every tensor name a preset's convs may have in a file (Keras and torchvision names). */
+export function neededTensorNames(preset: FeatureExtractorPreset): Set<string> {
+  return new Set(
+    convLayers(preset).flatMap((conv) => (['keras', 'torchvision'] as const).flatMap((s) => Object.values(tensorNames(conv, s)))),
+  );
 }
 
 /** Returns the format to read `location` as, from the option or the extension. */
@@ -65,13 +81,16 @@ function resolveFormat(location: string, format: WeightsFormat): 'tfjs' | 'safet
   );
 }
 
-/** Returns the preset's conv weights (HWIO kernels) from named tensors in Keras or torchvision layout; `label` names the file in errors. */
-export function assembleVggWeights(
+/**
+ * Checks that `tensors` (only shapes are read) hold every conv of `preset` with the right shape, in Keras or
+ * torchvision naming; returns the tensor names used, in conv order. Throws a WeightsError naming what is missing or mis-shaped.
+ */
+export function checkVggTensors(
   preset: FeatureExtractorPreset,
-  tensors: ReadonlyMap<string, NamedTensor>,
+  tensors: ReadonlyMap<string, { shape: readonly number[] }>,
   label: string,
   options: { availableNames?: readonly string[] } = {},
-): VggWeights {
+): { scheme: 'keras' | 'torchvision'; names: string[] } {
   const convs = convLayers(preset);
   const scheme = detectScheme(preset, convs, tensors, label, options.availableNames ?? [...tensors.keys()]);
 
@@ -97,6 +116,18 @@ export function assembleVggWeights(
   if (problems.length) {
     throw new WeightsError(`${label} does not fit ${preset.id}: ${problems.join('; ')}. Pick the matching feature extractor or weights.`);
   }
+  return { scheme, names: convs.flatMap((conv) => [tensorNames(conv, scheme).kernel, tensorNames(conv, scheme).bias]) };
+}
+
+/** Returns the preset's conv weights (HWIO kernels) from named tensors in Keras or torchvision layout; `label` names the file in errors. */
+export function assembleVggWeights(
+  preset: FeatureExtractorPreset,
+  tensors: ReadonlyMap<string, NamedTensor>,
+  label: string,
+  options: { availableNames?: readonly string[] } = {},
+): VggWeights {
+  const convs = convLayers(preset);
+  const { scheme } = checkVggTensors(preset, tensors, label, options);
 
   const weights: Record<string, ConvWeights> = {};
   for (const conv of convs) {
@@ -117,7 +148,7 @@ export function assembleVggWeights(
 function detectScheme(
   preset: FeatureExtractorPreset,
   convs: readonly ConvLayer[],
-  tensors: ReadonlyMap<string, NamedTensor>,
+  tensors: ReadonlyMap<string, unknown>,
   label: string,
   availableNames: readonly string[],
 ): NamingScheme {

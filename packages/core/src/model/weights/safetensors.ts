@@ -281,21 +281,56 @@ async function readExactRange(source: ByteSource, location: string, start: numbe
   return bytes;
 }
 
-/** Returns a safetensors file holding `tensors` as F32 in insertion order (header space-padded to a multiple of 8). */
+/** One tensor already encoded: little-endian `dtype` bytes (copied as is into a file). */
+export interface RawTensor {
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** Options of writeSafetensors. */
+export interface WriteSafetensorsOptions {
+  /** Storage type: F32 (default, exact) or F16 (half the bytes, ≈3 significant digits). */
+  dtype?: 'F32' | 'F16';
+}
+
+/** Returns a safetensors file holding `tensors` (F32 unless `dtype: 'F16'`) in insertion order, with optional `__metadata__`. */
 export function writeSafetensors(
   tensors: Readonly<Record<string, NamedTensor>>,
+  metadata?: Readonly<Record<string, string>>,
+  options: WriteSafetensorsOptions = {},
+): Uint8Array {
+  const dtype = options.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F16') throw new WeightsError(`Cannot write safetensors as ${String(dtype)}; use F32 or F16.`);
+  const raw: Record<string, RawTensor> = {};
+  for (const [name, { shape, values }] of Object.entries(tensors)) {
+    if (product(shape) !== values.length) {
+      throw new WeightsError(`Cannot write tensor "${name}": shape ${formatShape(shape)} has ${product(shape)} elements but ${values.length} values were given.`);
+    }
+    raw[name] = { dtype, shape, data: dtype === 'F32' ? encodeF32(values) : encodeF16(values) };
+  }
+  return writeRawSafetensors(raw, metadata);
+}
+
+/** Returns a safetensors file holding already-encoded tensors in insertion order (header space-padded to a multiple of 8). */
+export function writeRawSafetensors(
+  tensors: Readonly<Record<string, RawTensor>>,
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = { ...metadata };
   let offset = 0;
-  for (const [name, { shape, values }] of Object.entries(tensors)) {
+  for (const [name, { dtype, shape, data }] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new WeightsError('A tensor cannot be named __metadata__ in a safetensors file.');
-    if (product(shape) !== values.length) {
-      throw new WeightsError(`Cannot write tensor "${name}": shape ${formatShape(shape)} has ${product(shape)} elements but ${values.length} values were given.`);
+    const size = DTYPE_BYTES[dtype];
+    if (size === undefined) throw new WeightsError(`Cannot write tensor "${name}": unknown dtype ${dtype}.`);
+    if (product(shape) * size !== data.length) {
+      throw new WeightsError(
+        `Cannot write tensor "${name}": ${dtype} ${formatShape(shape)} needs ${product(shape) * size} bytes but ${data.length} were given.`,
+      );
     }
-    header[name] = { dtype: 'F32', shape: [...shape], data_offsets: [offset, offset + values.byteLength] };
-    offset += values.byteLength;
+    header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + data.length] };
+    offset += data.length;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   // Padding keeps the data 8-byte aligned, which lets readers view it without copying.
@@ -305,9 +340,60 @@ export function writeSafetensors(
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   let at = 8 + headerLength;
-  for (const { values } of Object.values(tensors)) {
-    writeF32(out, at, values);
-    at += values.byteLength;
+  for (const { data } of Object.values(tensors)) {
+    out.set(data, at);
+    at += data.length;
+  }
+  return out;
+}
+
+/** Returns `values` as little-endian float32 bytes (a copy). */
+export function encodeF32(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.byteLength);
+  writeF32(out, 0, values);
+  return out;
+}
+
+/** Returns `values` as little-endian IEEE half-precision bytes, rounded to nearest even; overflow becomes ±Infinity. */
+export function encodeF16(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  const f32 = new Float32Array(1);
+  const bits = new Uint32Array(f32.buffer);
+  for (let i = 0; i < values.length; i++) {
+    f32[0] = values[i];
+    const x = bits[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exponent = (x >>> 23) & 0xff;
+    const mantissa = x & 0x7fffff;
+    let h: number;
+    if (exponent === 0xff) {
+      h = sign | 0x7c00 | (mantissa ? 0x200 : 0); // Inf, or a quiet NaN
+    } else {
+      const e = exponent - 127 + 15;
+      if (e >= 0x1f) {
+        h = sign | 0x7c00; // too large: Infinity
+      } else if (e <= 0) {
+        // Subnormal half (or zero): shift the implicit-1 mantissa into place, round to nearest even.
+        if (e < -10) {
+          h = sign;
+        } else {
+          const m = mantissa | 0x800000;
+          const shift = 14 - e;
+          const half = 1 << (shift - 1);
+          const rest = m & ((1 << shift) - 1);
+          let v = m >>> shift;
+          if (rest > half || (rest === half && (v & 1))) v++;
+          h = sign | v;
+        }
+      } else {
+        let v = (e << 10) | (mantissa >>> 13);
+        const rest = mantissa & 0x1fff;
+        if (rest > 0x1000 || (rest === 0x1000 && (v & 1))) v++; // may carry into the exponent, up to Infinity: correct
+        h = sign | v;
+      }
+    }
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >>> 8;
   }
   return out;
 }
