@@ -1,4 +1,5 @@
 import { tf, type StrotssBackend } from '@strotss/core';
+import { activateThreadedWasm, defaultWasmThreads, parseWasmThreads } from './wasm-threads.js';
 
 /** Imports a module by name; injectable so the optional-peer paths can be tested where the peers are absent. */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
@@ -62,21 +63,44 @@ export function createTensorflowBackend(importModule: ModuleImporter = defaultIm
   };
 }
 
-/** `wasm`: TF.js WebAssembly with SIMD, one thread (the threaded build cannot start its worker in Node 20). */
-export function createWasmBackend(importModule: ModuleImporter = defaultImporter): StrotssBackend {
-  return {
+/** Options of the `wasm` backend. */
+export interface WasmBackendOptions {
+  /**
+   * Threads for XNNPACK (1…8). Default: `$STROTSS_WASM_THREADS`, else every core this process
+   * may use. More than one starts the threaded build (see wasm-threads.ts); if that cannot
+   * start, the backend falls back to one thread and says why in its description.
+   */
+  threads?: number;
+}
+
+/** `wasm`: TF.js WebAssembly with SIMD (XNNPACK), on every core through the threaded build. */
+export function createWasmBackend(importModule: ModuleImporter = defaultImporter, options: WasmBackendOptions = {}): StrotssBackend {
+  const backend: StrotssBackend = {
     id: 'wasm',
     priority: 20,
     precision: 'fp32',
-    description: 'WebAssembly (XNNPACK, SIMD), single thread',
+    description: 'WebAssembly (XNNPACK, SIMD)',
     isSupported: async () => typeof WebAssembly === 'object',
     unsupportedReason: async () => (typeof WebAssembly === 'object' ? undefined : 'WebAssembly is not available'),
     init: async () => {
-      await importModule('@tensorflow/tfjs-backend-wasm');
+      const wanted = options.threads != null ? parseWasmThreads(options.threads, 'wasm threads') : defaultWasmThreads();
+      const wasmPackage = (await importModule('@tensorflow/tfjs-backend-wasm')) as Parameters<typeof activateThreadedWasm>[0];
+      if (wanted > 1) {
+        try {
+          const threads = await activateThreadedWasm(wasmPackage, wanted);
+          backend.description = `WebAssembly (XNNPACK, SIMD), ${threads} threads`;
+          return;
+        } catch (error) {
+          backend.description = `WebAssembly (XNNPACK, SIMD), 1 thread (the threaded build failed: ${String((error as Error)?.message ?? error).split('\n')[0]})`;
+        }
+      } else {
+        backend.description = 'WebAssembly (XNNPACK, SIMD), 1 thread';
+      }
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
     },
   };
+  return backend;
 }
 
 /** `cpu`: TF.js' plain JavaScript backend; always works, ≈30× slower than wasm. */

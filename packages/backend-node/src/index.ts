@@ -4,6 +4,7 @@ import { registerBackend } from '@strotss/core';
 import { createCpuBackend, createTensorflowBackend, createWasmBackend } from './backends.js';
 
 export * from './backends.js';
+export { defaultWasmThreads, parseWasmThreads, MAX_WASM_THREADS } from './wasm-threads.js';
 export * from './image-io.js';
 export * from './atomic-write.js';
 export * from './fs-byte-source.js';
