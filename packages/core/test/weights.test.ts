@@ -426,3 +426,49 @@ describe('readTfjsWeights', () => {
     await expect(readTfjsWeights(bad.source, 'x/model.json')).rejects.toThrow(/x\/model\.json is not valid JSON/);
   });
 });
+
+describe('float16 encoding', () => {
+  it('rounds to the nearest half (ties to even), saturates to Infinity, keeps subnormals and NaN', async () => {
+    const { encodeF16 } = await import('../src/model/weights/index.js');
+    const halfBits = (x: number) => {
+      const b = encodeF16(new Float32Array([x]));
+      return b[0] | (b[1] << 8);
+    };
+    expect(halfBits(1)).toBe(0x3c00);
+    expect(halfBits(-2)).toBe(0xc000);
+    expect(halfBits(65504)).toBe(0x7bff); // largest finite half
+    expect(halfBits(65520)).toBe(0x7c00); // rounds up past it: Infinity
+    expect(halfBits(0.1)).toBe(0x2e66);
+    expect(halfBits(2 ** -24)).toBe(0x0001); // smallest subnormal
+    expect(halfBits(2 ** -26)).toBe(0x0000); // below half of it: zero
+    expect(halfBits(1 + 2 ** -11)).toBe(0x3c00); // a tie rounds to the even mantissa
+    expect(halfBits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(halfBits(-Infinity)).toBe(0xfc00);
+    expect(halfBits(NaN) & 0x7c00).toBe(0x7c00);
+    expect(halfBits(NaN) & 0x3ff).not.toBe(0);
+  });
+
+  it('round-trips every finite half exactly through decodeTensor', async () => {
+    const { encodeF16 } = await import('../src/model/weights/index.js');
+    const all = new Uint8Array(2 * 0x10000);
+    for (let h = 0; h < 0x10000; h++) {
+      all[2 * h] = h & 0xff;
+      all[2 * h + 1] = h >> 8;
+    }
+    const values = decodeTensor('F16', all);
+    const again = encodeF16(values);
+    for (let h = 0; h < 0x10000; h++) {
+      if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff)) continue; // NaN payloads are not preserved
+      if (again[2 * h] !== all[2 * h] || again[2 * h + 1] !== all[2 * h + 1]) throw new Error(`half 0x${h.toString(16)} did not round-trip`);
+    }
+  });
+
+  it('writeSafetensors with dtype F16 stores half the bytes and reads back within half precision', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 0.05);
+    const f16 = writeSafetensors({ w: { shape: [1000], values } }, undefined, { dtype: 'F16' });
+    const header = parseSafetensorsHeader(f16);
+    expect(header.tensors.w).toEqual({ dtype: 'F16', shape: [1000], dataOffsets: [0, 2000] });
+    const back = decodeTensor('F16', f16.subarray(header.dataOffset));
+    for (let i = 0; i < 1000; i++) expect(Math.abs(back[i] - values[i])).toBeLessThanOrEqual(Math.abs(values[i]) * 2 ** -11 + 2 ** -25);
+  });
+});
