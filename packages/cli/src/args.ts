@@ -7,11 +7,15 @@ export class UsageError extends Error {}
 export const USAGE = `Usage:
   strotss <content> <style> -o <out.png> [options]
   strotss backends [--json]
+  strotss weights fetch|path|verify [--model NAME] [--json]
+  strotss weights convert <model.json|file.safetensors|folder> [--model NAME] [--float16] [-o out.safetensors]
 
 Options:
   -o, --output PATH        output image (.png, .jpg, .webp); written atomically
       --weights PATH|URL   VGG weights: TF.js model.json, a folder, or .safetensors
-                           (default: $STROTSS_WEIGHTS)
+                           (default: $STROTSS_WEIGHTS, else torchvision's VGG16,
+                           downloaded once into the cache: $STROTSS_CACHE)
+      --offline            never download: use the cache or --weights (or STROTSS_OFFLINE=1)
       --model NAME         vgg16 | vgg19-caffe (default: inferred from the weights, else vgg16)
       --size N             long side of the output in pixels (default 512)
       --content-weight W   content weight; α starts at 16·W (default 1)
@@ -20,7 +24,8 @@ Options:
       --seed N             seed for a reproducible run (default: random, printed)
       --sampler MODE       paired (default) | reference (the authors' independent shuffles)
       --guidance C S       region guidance: flat-colour masks for content and style
-      --backend NAME       auto | tensorflow | wasm | cpu (default auto)
+      --backend NAME       auto | tensorflow | webgpu | wasm | cpu (default auto: the first
+                           available in that order; \`strotss backends\` says why one is not)
       --preview-every N    write the current image to the output every N iterations
       --json               one JSON object per line on stdout for every event
   -h, --help               this help
@@ -45,9 +50,26 @@ export interface RunArgs {
   backend: string;
   previewEvery: number;
   json: boolean;
+  offline: boolean;
 }
 
-export type CliArgs = RunArgs | { command: 'backends'; json: boolean } | { command: 'help' };
+/** Parsed `strotss weights <action>` invocation. */
+export interface WeightsArgs {
+  command: 'weights';
+  action: 'fetch' | 'path' | 'verify' | 'convert';
+  model?: FeatureExtractorId;
+  /** convert: the file or folder to convert. */
+  input?: string;
+  /** convert: where to write instead of the cache. */
+  output?: string;
+  float16: boolean;
+  offline: boolean;
+  json: boolean;
+}
+
+export type CliArgs = RunArgs | WeightsArgs | { command: 'backends'; json: boolean } | { command: 'help' };
+
+const WEIGHTS_ACTIONS = ['fetch', 'path', 'verify', 'convert'] as const;
 
 /** A whole number written in decimal digits only (no sign, exponent, hex or blanks), within Number's safe range. */
 function integer(name: string, raw: string | undefined, fallback: number | undefined, min: number): number | undefined {
@@ -81,6 +103,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         backend: { type: 'string' },
         'preview-every': { type: 'string' },
         json: { type: 'boolean' },
+        offline: { type: 'boolean' },
+        float16: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -93,6 +117,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (positionals.length > 1) throw new UsageError(`Unexpected argument(s) after 'backends': ${positionals.slice(1).join(' ')}.`);
     return { command: 'backends', json: v.json ?? false };
   }
+  if (v.model !== undefined && !Object.hasOwn(FEATURE_EXTRACTORS, v.model)) {
+    throw new UsageError(`--model is '${v.model}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
+  }
+  if (positionals[0] === 'weights') return parseWeightsArgs(positionals.slice(1), v);
+  if (v.float16) throw new UsageError('--float16 only applies to `strotss weights convert`.');
   if (positionals.length < 2) throw new UsageError(`Expected <content> and <style> image paths, got ${positionals.length} argument(s).`);
   // --guidance takes two values: the second arrives as a positional after the first.
   let guidance: [string, string] | undefined;
@@ -106,9 +135,6 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (!v.output) throw new UsageError('Missing -o <out.png>: where to write the result.');
   if (v.weights === '') throw new UsageError('--weights is empty; pass a model.json, a folder holding one, a .safetensors file or a URL.');
-  if (v.model !== undefined && !Object.hasOwn(FEATURE_EXTRACTORS, v.model)) {
-    throw new UsageError(`--model is '${v.model}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
-  }
   const sampler = v.sampler ?? 'paired';
   if (sampler !== 'paired' && sampler !== 'reference') throw new UsageError(`--sampler is '${sampler}'; use paired or reference.`);
   const rawWeight = v['content-weight'];
@@ -134,6 +160,45 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     guidance,
     backend: v.backend ?? 'auto',
     previewEvery: integer('preview-every', v['preview-every'], 0, 0)!,
+    json: v.json ?? false,
+    offline: v.offline ?? false,
+  };
+}
+
+/** Parses the words after `strotss weights`; throws UsageError naming what is wrong. */
+function parseWeightsArgs(
+  words: readonly string[],
+  v: { model?: string; output?: string; float16?: boolean; offline?: boolean; json?: boolean; weights?: string },
+): WeightsArgs {
+  const action = words[0];
+  if (!WEIGHTS_ACTIONS.includes(action as WeightsArgs['action'])) {
+    throw new UsageError(
+      action === undefined
+        ? `'strotss weights' needs an action: ${WEIGHTS_ACTIONS.join(', ')}.`
+        : `Unknown weights action '${action}'; use ${WEIGHTS_ACTIONS.join(', ')}.`,
+    );
+  }
+  if (v.weights !== undefined) throw new UsageError('--weights does not apply to `strotss weights`; `convert` takes the file as an argument.');
+  const rest = words.slice(1);
+  if (action === 'convert') {
+    if (rest.length !== 1) throw new UsageError(`'strotss weights convert' takes one file or folder to convert, got ${rest.length}.`);
+  } else {
+    if (rest.length) throw new UsageError(`Unexpected argument(s) after 'weights ${action}': ${rest.join(' ')}.`);
+    if (v.output !== undefined) throw new UsageError(`-o only applies to 'strotss weights convert'.`);
+    if (v.float16) throw new UsageError(`--float16 only applies to 'strotss weights convert'.`);
+  }
+  if (v.output === '') throw new UsageError('-o is empty; pass a .safetensors path.');
+  if (v.output !== undefined && !/\.safetensors$/i.test(v.output)) {
+    throw new UsageError(`-o is '${v.output}'; the compact weights are a .safetensors file, so name it *.safetensors.`);
+  }
+  return {
+    command: 'weights',
+    action: action as WeightsArgs['action'],
+    model: v.model as FeatureExtractorId | undefined,
+    input: action === 'convert' ? rest[0] : undefined,
+    output: v.output,
+    float16: v.float16 ?? false,
+    offline: v.offline ?? false,
     json: v.json ?? false,
   };
 }

@@ -19,13 +19,16 @@ import {
 import {
   imageFormatFromPath,
   inferModel,
-  loadWeightsFrom,
+  loadWeights,
+  weightsOptionsFromEnv,
   readImageFile,
-  weightsFromEnvironment,
   writeImageFile,
+  type LoadedWeights,
+  type NodeWeightsOptions,
 } from '@strotss/backend-node';
 import { parseCliArgs, UsageError, USAGE, type RunArgs } from './args.js';
 import { ProgressReporter } from './progress.js';
+import { runWeightsCommand } from './weights-command.js';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIO {
@@ -61,7 +64,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return 0;
   }
   try {
-    return await runStyleTransfer(args, io);
+    return args.command === 'weights' ? await runWeightsCommand(args, io) : await runStyleTransfer(args, io);
   } catch (e) {
     const message = e instanceof StrotssError ? e.message : `${(e as Error).stack ?? e}`;
     if (args.json) io.stdout(JSON.stringify({ type: 'error', code: (e as StrotssError).code ?? 'ERROR', message }));
@@ -180,12 +183,13 @@ class OutputWriter {
 async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
   const t0 = Date.now();
   checkOutput(args.output);
-  const weightsLocation = args.weights ?? weightsFromEnvironment(io.env);
-  if (!weightsLocation) {
-    throw new WeightsError(
-      'No VGG weights given. Pass --weights PATH|URL (a TF.js model.json, a folder holding one, or a .safetensors file) or set STROTSS_WEIGHTS.',
-    );
-  }
+  const settings: NodeWeightsOptions = weightsOptionsFromEnv(io.env);
+  if (args.weights) settings.weights = args.weights;
+  if (args.offline) settings.offline = true;
+  const weightsLocation = settings.weights;
+  // Offline without local weights: fail now, before any image is decoded, unless the cache has them.
+  let early: LoadedWeights | undefined;
+  if (!weightsLocation && settings.offline) early = await loadWeights(args.model ?? 'vgg16', settings);
   // Ctrl-C from here on stops at the next safe point: between loading steps, or between iterations.
   const interrupt = new AbortController();
   const removeInterrupt = io.onInterrupt(() => interrupt.abort());
@@ -204,7 +208,7 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
       ['style', args.style, style],
     ]);
     // inferModel never throws: unreadable weights give undefined and the loader reports why.
-    const inferred = await inferModel(weightsLocation);
+    const inferred = weightsLocation ? await inferModel(weightsLocation) : undefined;
     if (args.model && inferred && inferred !== args.model) {
       throw new WeightsError(
         `--model is ${args.model} but ${weightsLocation} holds ${inferred} weights; pass --model ${inferred} or weights for ${args.model}.`,
@@ -214,13 +218,31 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
     checkpoint();
     const { backend, skipped } = await resolveBackend(args.backend);
     checkpoint();
-    const weights = await loadWeightsFrom(weightsLocation, model);
+    progress = args.json ? undefined : new ProgressReporter(io.stderr, io.isTTY);
+    const loaded =
+      early ??
+      (await loadWeights(model, {
+        ...settings,
+        signal: interrupt.signal,
+        onProgress: (event) => {
+          if (args.json) io.stdout(JSON.stringify(event));
+          progress?.onEvent(event);
+        },
+      }));
+    const weights = loaded.weights;
+    progress?.finish();
     checkpoint();
+    if (loaded.fetched?.cacheError) {
+      io.stderr(`strotss: warning: the weights work but could not be cached: ${loaded.fetched.cacheError.message}\n`);
+    }
     if (!args.json) {
       for (const s of skipped) io.stderr(`strotss: skipped backend ${s.id}: ${s.reason}\n`);
       io.stderr(`strotss: backend ${backend.id} (${backend.description ?? ''}), model ${model}\n`);
+      if (loaded.fetched) {
+        io.stderr(`strotss: weights ${loaded.fetched.fromCache ? 'from the cache' : 'downloaded'}: ${loaded.location}\n`);
+      }
     } else {
-      io.stdout(JSON.stringify({ type: 'backend', id: backend.id, skipped, model }));
+      io.stdout(JSON.stringify({ type: 'backend', id: backend.id, skipped, model, weights: loaded.location }));
     }
     const job = stylize({
       content,
@@ -238,7 +260,6 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
       previewEvery: args.previewEvery,
       signal: interrupt.signal,
     });
-    progress = args.json ? undefined : new ProgressReporter(io.stderr, io.isTTY);
     let scales = 1;
     job.onEvent((event: StyleTransferEvent) => {
       if (args.json && event.type !== 'done') io.stdout(jsonLine(event, args.output));

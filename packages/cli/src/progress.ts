@@ -30,10 +30,14 @@ export class ProgressReporter {
         this.write(line + '\n');
       }
     } else if (event.type === 'weights') {
+      const line = `weights [${bar(event.total ? event.loaded / event.total : 1)}] ${mb(event.loaded)}/${mb(event.total)} MB`;
       if (this.tty) {
         this.clear();
-        this.lastLine = `weights ${(event.loaded / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB`;
-        this.write(this.lastLine);
+        this.lastLine = line;
+        this.write(line);
+      } else if (event.loaded === 0 || event.loaded === event.total) {
+        // Without a TTY: a line when the download starts and one when it is complete.
+        this.write(line + '\n');
       }
     }
   }
@@ -46,6 +50,11 @@ export class ProgressReporter {
     if (this.tty && this.lastLine) this.write('\r\x1b[K');
     this.lastLine = '';
   }
+}
+
+/** Returns bytes as megabytes with one decimal. */
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }
 
 /** A 20-character bar for a fraction in [0, 1]. */

@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convLayers, VGG16, writeSafetensors, type NamedTensor, type RgbaImage } from '@strotss/core';
 import { readImageFile, writeImageFile } from '@strotss/backend-node';
 import { main, type CliIO } from '../src/main.js';
+import { startWeightsServer, type WeightsServer } from '../../../test-support/weights-http-server.js';
 
 const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
 const WEIGHTS = join(SHARED, 'weights/vgg19-caffe/model.json');
@@ -204,10 +205,27 @@ describe('the output path is checked before any work', () => {
 });
 
 describe('missing weights', () => {
-  it('no --weights and no STROTSS_WEIGHTS: exit 1 with the hint', async () => {
+  it('no --weights, --offline and an empty cache: exit 1 before the (missing) images are read, naming the flag', async () => {
     const out = join(outputs, 'no-weights.png');
-    const run = await cli([content, style, '-o', out], { env: {} });
-    expectFailure(run, 1, out, ['No VGG weights given', '--weights PATH|URL', 'STROTSS_WEIGHTS']);
+    const cacheDir = join(dir, 'empty-cache');
+    const run = await cli([join(dir, 'missing.png'), join(dir, 'missing-style.png'), '-o', out, '--offline'], { env: { STROTSS_CACHE: cacheDir } });
+    expectFailure(run, 1, out, ['vgg16 weights are not in the cache', cacheDir, '--offline / STROTSS_OFFLINE=1', 'huggingface.co/timm/vgg16.tv_in1k', 'strotss weights fetch', '--weights PATH']);
+    expect(run.stderr).not.toContain('missing.png');
+  });
+
+  it('STROTSS_OFFLINE=1 does the same; vgg19-caffe has no download source and says to pass --weights', async () => {
+    const out = join(outputs, 'no-weights-env.png');
+    const offline = await cli([content, style, '-o', out], { env: { STROTSS_CACHE: join(dir, 'empty-cache'), STROTSS_OFFLINE: '1' } });
+    expectFailure(offline, 1, out, ['--offline / STROTSS_OFFLINE=1']);
+    const caffe = await cli([content, style, '-o', out, '--model', 'vgg19-caffe', '--offline'], { env: { STROTSS_CACHE: join(dir, 'empty-cache') } });
+    expectFailure(caffe, 1, out, ['no download source for vgg19-caffe', '--weights PATH|URL']);
+  });
+
+  it('no network: exit 1, the message names the URL and --weights', async () => {
+    const out = join(outputs, 'no-network.png');
+    const url = 'http://127.0.0.1:9/model.safetensors'; // the discard port: nothing listens there
+    const run = await cli([content, style, '-o', out, '--backend', 'wasm'], { env: { STROTSS_CACHE: join(dir, 'net-cache'), STROTSS_WEIGHTS_URL: url } });
+    expectFailure(run, 1, out, [`Could not reach ${url}`, '--weights PATH']);
   });
 
   it('STROTSS_WEIGHTS naming a missing file: the message names it', async () => {
@@ -477,5 +495,135 @@ describe.skipIf(!haveBin)('the built bin (child process)', () => {
     expect(tempFiles(outputs)).toEqual([]);
     const last = jsonLines(run.lines).at(-1)!;
     expect(last).toMatchObject({ type: 'interrupted', output: out });
+  });
+});
+
+/** A torchvision-layout VGG16 safetensors file with small pseudo-random conv weights and a classifier tensor. */
+function randomVgg16File(): Uint8Array {
+  let seed = 12345;
+  const random = (n: number) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      out[i] = (seed / 2 ** 32 - 0.5) * 0.06;
+    }
+    return out;
+  };
+  const tensors: Record<string, NamedTensor> = { 'classifier.6.weight': { shape: [10, 512], values: random(5120) } };
+  for (const c of convLayers(VGG16)) {
+    tensors[`${c.torchvisionName}.weight`] = { shape: [c.outChannels, c.inChannels, 3, 3], values: random(c.outChannels * c.inChannels * 9) };
+    tensors[`${c.torchvisionName}.bias`] = { shape: [c.outChannels], values: random(c.outChannels) };
+  }
+  return writeSafetensors(tensors);
+}
+
+/** The smallest run VGG16 takes (32 px, one iteration): these tests are about the weights, not the result. */
+const TINY = ['--size', '32', '--iterations', '1', '--backend', 'wasm', '--seed', '1'];
+
+describe('default weights: VGG16 downloaded once into the cache (a 127.0.0.1 server stands in for the hub)', () => {
+  let server: WeightsServer;
+  let env: NodeJS.ProcessEnv;
+  let cachedPath: string;
+  beforeAll(async () => {
+    server = await startWeightsServer(randomVgg16File());
+    env = { STROTSS_CACHE: join(dir, 'weights-cache'), STROTSS_WEIGHTS_URL: server.url };
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('`weights fetch` downloads the header and the conv tensors only, then prints the cache path', async () => {
+    const run = await cli(['weights', 'fetch'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.log.map((r) => r.status)).toEqual([206, 206]);
+    expect(run.stdout).toHaveLength(1);
+    cachedPath = run.stdout[0];
+    expect(cachedPath.startsWith(join(dir, 'weights-cache', 'vgg16'))).toBe(true);
+    expect(existsSync(cachedPath)).toBe(true);
+    expect(run.stderr).toContain('vgg16 weights downloaded');
+    expect(run.stderr).toMatch(/weights \[#{20}\] 58\.9\/58\.9 MB/); // the progress line, complete
+
+    server.log.length = 0;
+    const again = await cli(['weights', 'fetch', '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(server.log).toEqual([]);
+    const lines = jsonLines(again.stdout);
+    expect(lines.at(-1)).toMatchObject({ type: 'weights', action: 'fetch', model: 'vgg16', path: cachedPath, fromCache: true, source: server.url });
+
+    const path = await cli(['weights', 'path'], { env });
+    expect(path.stdout).toEqual([cachedPath]);
+    const verify = await cli(['weights', 'verify'], { env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toHaveLength(1);
+    expect(verify.stdout[0]).toMatch(/^ok +vgg16 /);
+  });
+
+  it('a run without --weights uses the cached VGG16 (no request), also with --offline', async () => {
+    server.log.length = 0;
+    const out = join(outputs, 'default-weights.png');
+    const run = await cli([content, style, '-o', out, ...TINY, '--json', '--offline'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.log).toEqual([]);
+    const lines = jsonLines(run.stdout);
+    expect(lines.find((l) => l.type === 'backend')).toMatchObject({ model: 'vgg16', weights: cachedPath });
+    expect(lines.at(-1)).toMatchObject({ type: 'done', output: out });
+    expect((await stat(out)).size).toBeGreaterThan(0);
+  });
+
+  it('a corrupted entry: `weights verify` exits 1 and drops it, the next run downloads it again', async () => {
+    const bytes = await readFile(cachedPath);
+    bytes[bytes.length - 1] ^= 0x55;
+    await writeFile(cachedPath, bytes);
+    const verify = await cli(['weights', 'verify'], { env });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout[0]).toMatch(/^BAD vgg16 .*SHA-256 mismatch/);
+    expect(existsSync(cachedPath)).toBe(false);
+
+    const offline = await cli(['weights', 'path'], { env });
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toContain('strotss weights fetch');
+
+    server.log.length = 0;
+    const out = join(outputs, 'refetched.png');
+    const run = await cli([content, style, '-o', out, ...TINY], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.log).toHaveLength(2);
+    expect(run.stderr).toContain(`weights downloaded: ${cachedPath}`);
+    expect(existsSync(cachedPath)).toBe(true);
+  });
+
+  it('usage errors of `strotss weights` exit 2', async () => {
+    for (const [argv, fragment] of [
+      [['weights'], "needs an action: fetch, path, verify, convert"],
+      [['weights', 'bogus'], "Unknown weights action 'bogus'"],
+      [['weights', 'convert'], 'takes one file or folder to convert, got 0'],
+      [['weights', 'fetch', 'extra'], "after 'weights fetch': extra"],
+      [['weights', 'fetch', '--float16'], '--float16 only applies'],
+      [['weights', 'convert', 'x.json', '-o', 'x.bin'], 'name it *.safetensors'],
+    ] as Array<[string[], string]>) {
+      const run = await cli(argv, { env });
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stderr).toContain(fragment);
+    }
+  });
+});
+
+describe.skipIf(!haveShared)('`strotss weights convert` on the shared VGG19', () => {
+  it('--float16 -o writes a compact file half the float32 size that loads as --weights', async () => {
+    const f16 = join(dir, 'vgg19-f16.safetensors');
+    const run = await cli(['weights', 'convert', join(SHARED, 'weights/vgg19-caffe'), '--float16', '-o', f16]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toEqual([f16]);
+    expect(run.stderr).toContain('vgg19-caffe weights');
+    // 20,024,384 conv parameters × 2 bytes, plus the header.
+    const size = (await stat(f16)).size;
+    expect(size).toBeGreaterThan(2 * 20_024_384);
+    expect(size).toBeLessThan(2 * 20_024_384 + 8192);
+
+    const cached = await cli(['weights', 'convert', join(SHARED, 'weights/vgg19-caffe/model.json'), '--json'], { env: { STROTSS_CACHE: join(dir, 'convert-cache') } });
+    expect(cached.code, cached.stderr).toBe(0);
+    const [line] = jsonLines(cached.stdout);
+    expect(line).toMatchObject({ type: 'weights', action: 'convert', model: 'vgg19-caffe' });
+    expect(String(line.path).startsWith(join(dir, 'convert-cache', 'vgg19-caffe'))).toBe(true);
   });
 });
