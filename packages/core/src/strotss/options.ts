@@ -8,8 +8,38 @@ import type { SamplerMode, SamplingPlan } from './sampling.js';
 /** Weights given directly, or a loader called once when the job starts (progress via `report`). */
 export type WeightsInput = VggWeights | ((report: (loaded: number, total: number) => void) => Promise<VggWeights>);
 
+/** Named sets of defaults: `reference` (the spec's), `fast` and `draft` (see {@link QUALITY_PRESETS}). */
+export type QualityPreset = 'reference' | 'fast' | 'draft';
+
+/** The defaults a preset sets; options given explicitly win over them. */
+export interface PresetDefaults {
+  size: number;
+  iterations: number;
+  scales?: number;
+  samplesPerStep: number;
+  styleDraws: number;
+  styleSamplesPerDraw: number;
+}
+
+/**
+ * The presets (bench/RESULTS.md has the measurements behind them):
+ * - `reference`: the authors' settings (512 px, 250 iterations per scale, 1024 output and
+ *   5 × 1000 style samples).
+ * - `fast`: 100 iterations per scale and 3 × 1000 style samples, ≈ 4× less work; the reference's
+ *   own loss curves are within ≈5 % of their final value by iteration 100.
+ * - `draft`: a 256 px preview from two scales (128, 256) of 30 iterations with 512 output and
+ *   1 × 1000 style samples.
+ */
+export const QUALITY_PRESETS: Readonly<Record<QualityPreset, Readonly<PresetDefaults>>> = {
+  reference: { size: 512, iterations: 250, samplesPerStep: 1024, styleDraws: 5, styleSamplesPerDraw: 1000 },
+  fast: { size: 512, iterations: 100, samplesPerStep: 1024, styleDraws: 3, styleSamplesPerDraw: 1000 },
+  draft: { size: 256, iterations: 30, scales: 2, samplesPerStep: 512, styleDraws: 1, styleSamplesPerDraw: 1000 },
+};
+
 /** Everything a STROTSS job takes. Only `content`, `style` and `weights` are required. */
 export interface StyleTransferOptions {
+  /** Defaults for size, iterations, scales and sample counts (default `reference`); explicit options win. */
+  preset?: QualityPreset;
   content: RgbaImage;
   style: RgbaImage;
   weights: WeightsInput;
@@ -48,6 +78,7 @@ export interface StyleTransferOptions {
 
 /** Options with every default filled in and checked. */
 export interface ResolvedOptions {
+  preset: QualityPreset;
   model: FeatureExtractorPreset;
   size: number;
   contentWeight: number;
@@ -77,7 +108,12 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
   if (!model) {
     throw new InvalidOptionError(`model is '${String(options.model)}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
   }
-  const size = positiveInteger('size', options.size, 512, 'e.g. 512');
+  const presetName = options.preset ?? 'reference';
+  if (!Object.hasOwn(QUALITY_PRESETS, presetName)) {
+    throw new InvalidOptionError(`preset is '${String(options.preset)}'; use one of ${Object.keys(QUALITY_PRESETS).join(', ')}.`);
+  }
+  const preset = QUALITY_PRESETS[presetName];
+  const size = positiveInteger('size', options.size, preset.size, 'e.g. 512');
   if (size < 16) throw new InvalidOptionError(`size is ${size}; the VGG needs a long side of at least 16 pixels (use 64 or more).`);
   const contentWeight = options.contentWeight ?? 1;
   if (!Number.isFinite(contentWeight) || contentWeight < 0) {
@@ -91,12 +127,15 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
   }
   const cosineEpsilon = options.cosineEpsilon ?? DEFAULT_COSINE_EPSILON;
   if (!(cosineEpsilon >= 0)) throw new InvalidOptionError(`cosineEpsilon is ${cosineEpsilon}; it must be ≥ 0.`);
+  // A preset's scale count belongs to its size: an explicit size alone gets the default count.
+  const presetScales = options.size === undefined ? preset.scales : undefined;
   return {
+    preset: presetName,
     model,
     size,
     contentWeight,
-    iterations: positiveInteger('iterations', options.iterations, 250, 'the reference uses 250 per scale'),
-    scales: options.scales === undefined ? undefined : positiveInteger('scales', options.scales, 1, 'e.g. 4'),
+    iterations: positiveInteger('iterations', options.iterations, preset.iterations, 'the reference uses 250 per scale'),
+    scales: options.scales === undefined ? presetScales : positiveInteger('scales', options.scales, 1, 'e.g. 4'),
     seed,
     sampler,
     cosineEpsilon,
@@ -104,9 +143,9 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
       options.previewEvery === undefined || options.previewEvery === 0
         ? 0
         : positiveInteger('previewEvery', options.previewEvery, 0, '0 turns previews off'),
-    samplesPerStep: positiveInteger('samplesPerStep', options.samplesPerStep, 1024, 'default 1024'),
-    styleDraws: positiveInteger('styleDraws', options.styleDraws, 5, 'default 5'),
-    styleSamplesPerDraw: positiveInteger('styleSamplesPerDraw', options.styleSamplesPerDraw, 1000, 'default 1000'),
+    samplesPerStep: positiveInteger('samplesPerStep', options.samplesPerStep, preset.samplesPerStep, 'default 1024'),
+    styleDraws: positiveInteger('styleDraws', options.styleDraws, preset.styleDraws, 'default 5'),
+    styleSamplesPerDraw: positiveInteger('styleSamplesPerDraw', options.styleSamplesPerDraw, preset.styleSamplesPerDraw, 'default 1000'),
     pyramidLevels: positiveInteger('pyramidLevels', options.pyramidLevels, 5, 'default 5'),
   };
 }
