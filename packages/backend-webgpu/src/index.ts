@@ -3,5 +3,6 @@ import { registerBackend } from '@strotss/core';
 import { createWebGpuBackend } from './webgpu-backend.js';
 
 export { createWebGpuBackend } from './webgpu-backend.js';
+export { CacheStorageWeightsCache, type CacheStorageLike } from './browser-weights-cache.js';
 
 registerBackend(createWebGpuBackend());
