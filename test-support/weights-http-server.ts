@@ -43,6 +43,14 @@ export async function startWeightsServer(file: Uint8Array, options: WeightsServe
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const entry: LoggedRequest = { method: req.method ?? '?', range: req.headers.range, status: 0, sent: 0 };
     log.push(entry);
+    // CORS as a hub serves it, so browser-like clients (happy-dom, pages) may read ranges and their headers.
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, accept-ranges');
+    if (req.method === 'OPTIONS') {
+      entry.status = 204;
+      res.writeHead(204, { 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET' }).end();
+      return;
+    }
     if (req.url !== '/model.safetensors') {
       entry.status = 404;
       res.writeHead(404).end();

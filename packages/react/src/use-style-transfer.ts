@@ -8,6 +8,8 @@ export type UseStyleTransferOptions = Omit<StyleTransferOptions, 'content' | 'st
 export interface UseStyleTransfer {
   status: JobSnapshot['status'] | 'idle';
   progress: number;
+  /** Weights download progress in bytes while a weights loader runs (e.g. vggWeightsLoader from @strotss/core). */
+  weights?: { loaded: number; total: number };
   preview?: RgbaImage;
   result?: RgbaImage;
   error?: Error;
@@ -80,6 +82,7 @@ export function useStyleTransfer(options: UseStyleTransferOptions): UseStyleTran
   return {
     status: snapshot?.status ?? 'idle',
     progress: snapshot?.progress ?? 0,
+    weights: snapshot?.weights,
     preview: snapshot?.preview,
     result: snapshot?.result,
     error: snapshot?.error,

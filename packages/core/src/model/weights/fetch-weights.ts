@@ -92,6 +92,23 @@ export function resolveWeightsSource(options: Pick<WeightsOptions, 'model' | 'ur
   return sha256 ? { ...source, sha256 } : source;
 }
 
+/**
+ * Returns a weights loader for a job's `weights` option: it fetches through the cache when the job starts and
+ * reports download progress to the job (its 'weights' events and `snapshot.weights`, e.g. the React hook's `weights`).
+ */
+export function vggWeightsLoader(options: WeightsOptions = {}): (report: (loaded: number, total: number) => void) => Promise<VggWeights> {
+  return async (report) => {
+    const fetched = await fetchVggWeights({
+      ...options,
+      onProgress: (event) => {
+        options.onProgress?.(event);
+        report(event.loaded, event.total);
+      },
+    });
+    return fetched.weights;
+  };
+}
+
 /** Returns cached weights for `options.model` from its source, downloading (and caching) only what is missing. */
 export async function fetchVggWeights(options: WeightsOptions = {}): Promise<FetchedWeights> {
   const source = resolveWeightsSource(options);

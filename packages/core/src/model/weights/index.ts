@@ -46,6 +46,7 @@ export {
   fetchVggWeights,
   findCached,
   resolveWeightsSource,
+  vggWeightsLoader,
   type FetchedWeights,
   type WeightsOptions,
   type WeightsProgressEvent,
