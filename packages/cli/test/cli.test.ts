@@ -414,8 +414,8 @@ describe('strotss backends', () => {
 });
 
 /** A running child `node dist/bin.js …`: its stdout lines so far, stderr, and a promise of its exit. */
-function spawnCli(args: string[]) {
-  const env = { ...process.env };
+function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const env = { ...process.env, ...extraEnv };
   delete env.STROTSS_WEIGHTS;
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -460,6 +460,27 @@ const isType = (type: string) => (line: string) => {
 };
 
 describe.skipIf(!haveBin)('the built bin (child process)', () => {
+  it('three processes fetching into one cache at once: all succeed, one intact entry, no temp files', async () => {
+    const server = await startWeightsServer(randomVgg16File());
+    try {
+      const env = { STROTSS_CACHE: join(dir, 'shared-cache'), STROTSS_WEIGHTS_URL: server.url };
+      const runs = [0, 1, 2].map(() => spawnCli(['weights', 'fetch'], env));
+      const exits = await Promise.all(runs.map((r) => r.exit));
+      runs.forEach((r, i) => expect(exits[i], r.stderr()).toEqual({ code: 0, signal: null }));
+      const paths = new Set(runs.map((r) => r.lines[0]));
+      expect(paths.size).toBe(1);
+      const [path] = paths;
+      const files = readdirSync(join(dir, 'shared-cache', 'vgg16'));
+      expect(files.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      expect(files.sort()).toEqual([path.slice(-76, -12) + '.json', path.slice(-76)]);
+      const verify = spawnCli(['weights', 'verify'], env);
+      expect((await verify.exit).code, verify.stderr()).toBe(0);
+      expect(verify.lines[0]).toMatch(/^ok +vgg16 /);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a usage error exits 2', async () => {
     const run = spawnCli(['only-one.png']);
     expect(await run.exit).toEqual({ code: 2, signal: null });
