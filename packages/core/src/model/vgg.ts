@@ -13,9 +13,23 @@ interface DeviceConv {
   bias: tf.Tensor1D;
 }
 
-/** Flips a 3×3 HWIO kernel in both spatial axes and swaps in/out channels (HWOI → used as HWIO). */
-function flipKernel(kernel: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]));
+/**
+ * A 3×3 HWIO kernel flipped in both spatial axes with in/out channels swapped, as HWIO
+ * `[3,3,out,in]`: conv(dy, flipped) is the input gradient of conv(x, kernel) (stride 1, 'same').
+ * Done on the host once per extractor (the wasm Reverse kernel is slow on 512×512×9 weights).
+ */
+export function flipKernel(kernel: Float32Array, inChannels: number, outChannels: number): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let h = 0; h < 3; h++) {
+    for (let w = 0; w < 3; w++) {
+      const src = ((2 - h) * 3 + (2 - w)) * inChannels * outChannels;
+      const dst = (h * 3 + w) * inChannels * outChannels;
+      for (let i = 0; i < inChannels; i++) {
+        for (let o = 0; o < outChannels; o++) out[dst + o * inChannels + i] = kernel[src + i * outChannels + o];
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -37,7 +51,8 @@ function convRelu(x: tf.Tensor4D, conv: DeviceConv): tf.Tensor4D {
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        const active = tf.mul(dy, tf.cast(tf.greater(saved[0], 0), 'float32')) as tf.Tensor4D;
+        // ReLU's gradient mask: step(y) is 1 where y > 0 and 0 at y = 0 (one kernel, not compare + cast).
+        const active = tf.mul(dy, tf.step(saved[0])) as tf.Tensor4D;
         return tf.conv2d(active, conv.flippedKernel, 1, 'same');
       },
     };
@@ -62,7 +77,7 @@ export class VggFeatureExtractor {
       this.convs.set(layer.name, {
         name: layer.name,
         kernel,
-        flippedKernel: tf.keep(flipKernel(kernel)),
+        flippedKernel: tf.keep(tf.tensor4d(flipKernel(w.kernel, layer.inChannels, layer.outChannels), [3, 3, layer.outChannels, layer.inChannels])),
         bias: tf.keep(tf.tensor1d(w.bias)),
       });
     }

@@ -3,6 +3,7 @@ import {
   DEFAULT_COSINE_EPSILON,
   rowNorms,
   cosineDistanceMatrix,
+  cosineDistanceMatrixT,
   cosineDistancePairGrad,
   rmsEuclideanDistanceMatrix,
   rmsEuclideanPairGrad,
@@ -11,18 +12,23 @@ import {
 import { relaxedEmd, type GroundMetric } from './remd.js';
 import { customUnaryOp, matMulABt, matMulAtB, signExact, stagedMean } from './reductions.js';
 
-/** The cosine ground metric of the style REMD (spec §9.2). */
-export function cosineMetric(options: CosineOptions = {}): GroundMetric {
+/**
+ * The cosine ground metric of the style REMD (spec §9.2). `yNorms` (`[m, 1]`), the row norms
+ * of the constant Y, saves recomputing them every iteration.
+ */
+export function cosineMetric(options: CosineOptions = {}, yNorms?: tf.Tensor2D): GroundMetric {
   return {
     matrix: (x, y) => cosineDistanceMatrix(x, y, options),
+    // Style samples outnumber output samples (5000 vs 1024): K is produced as Kᵀ = f(Y·Xᵀ).
+    matrixT: (x, y) => cosineDistanceMatrixT(x, y, options, yNorms),
     pairGrad: (x, y) => cosineDistancePairGrad(x, y, options),
     nanAware: options.epsilon === 0,
   };
 }
 
-/** Style loss ℓ_r: relaxed EMD with cosine cost over the whole hypercolumn (spec §9.2). */
-export function remdLoss(A: tf.Tensor2D, B: tf.Tensor2D, options: CosineOptions = {}): tf.Scalar {
-  return relaxedEmd(A, B, cosineMetric(options));
+/** Style loss ℓ_r: relaxed EMD with cosine cost over the whole hypercolumn (spec §9.2); `bNorms` = B's row norms when precomputed. */
+export function remdLoss(A: tf.Tensor2D, B: tf.Tensor2D, options: CosineOptions = {}, bNorms?: tf.Tensor2D): tf.Scalar {
+  return relaxedEmd(A, B, cosineMetric(options, bNorms));
 }
 
 /**
@@ -56,11 +62,17 @@ export function paletteMetric(options: CosineOptions = {}): GroundMetric {
   };
 }
 
-/** Palette loss ℓ_p: relaxed EMD on the first three (raw RGB) channels with cosine + RMS-Euclidean cost (spec §9.4). */
-export function paletteLoss(A: tf.Tensor2D, B: tf.Tensor2D, options: CosineOptions = {}): tf.Scalar {
-  return tf.tidy(() =>
-    relaxedEmd(tf.slice(A, [0, 0], [-1, 3]) as tf.Tensor2D, tf.slice(B, [0, 0], [-1, 3]) as tf.Tensor2D, paletteMetric(options)),
-  );
+/** The raw RGB channels (the first three columns) of hypercolumns `[n, d]` → `[n, 3]`. */
+export function rgbColumns(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.slice(x, [0, 0], [-1, 3]) as tf.Tensor2D;
+}
+
+/**
+ * Palette loss ℓ_p: relaxed EMD on the first three (raw RGB) channels with cosine +
+ * RMS-Euclidean cost (spec §9.4). `bRgb` = B's RGB columns when precomputed (constant per scale).
+ */
+export function paletteLoss(A: tf.Tensor2D, B: tf.Tensor2D, options: CosineOptions = {}, bRgb?: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => relaxedEmd(rgbColumns(A), bRgb ?? rgbColumns(B), paletteMetric(options)));
 }
 
 /** Mean and biased covariance of the rows of `[n, d]` (spec §9.3). */

@@ -1,6 +1,7 @@
 import { tf } from '../tfjs.js';
 import type { CosineOptions } from './distances.js';
-import { moments, momentLossFromMoments, paletteLoss, remdLoss, selfSimilarityLoss, type Moments } from './losses.js';
+import { rowNorms } from './distances.js';
+import { moments, momentLossFromMoments, paletteLoss, remdLoss, rgbColumns, selfSimilarityLoss, type Moments } from './losses.js';
 
 /** The four terms of the STROTSS objective and their combination, all scalars. */
 export interface ObjectiveTerms {
@@ -22,15 +23,24 @@ export function combineObjective(
   });
 }
 
-/** Precomputed per-scale style statistics (constant while a scale runs). */
+/** Precomputed per-scale style statistics (constant while a scale runs, spec §14.1). */
 export interface StyleSamples {
   B: tf.Tensor2D;
   moments: Moments;
+  /** Row norms of B `[M, 1]` (REMD cosine costs). */
+  norms: tf.Tensor2D;
+  /** B's raw RGB columns `[M, 3]` (palette loss). */
+  rgb: tf.Tensor2D;
 }
 
-/** Style samples with their moments computed once. */
+/** Style samples with their moments, norms and RGB columns computed once. */
 export function prepareStyleSamples(B: tf.Tensor2D): StyleSamples {
-  return { B, moments: moments(B) };
+  return { B, moments: moments(B), norms: rowNorms(B), rgb: rgbColumns(B) };
+}
+
+/** Frees everything {@link prepareStyleSamples} made, B included. */
+export function disposeStyleSamples(style: StyleSamples): void {
+  tf.dispose([style.B, style.moments.mean, style.moments.covariance, style.norms, style.rgb]);
 }
 
 /** All objective terms for output samples A, content samples C and style samples (spec §9). */
@@ -43,9 +53,9 @@ export function objectiveTerms(
 ): ObjectiveTerms {
   return tf.tidy(() => {
     const content = selfSimilarityLoss(A, C, options);
-    const remd = remdLoss(A, style.B, options);
+    const remd = remdLoss(A, style.B, options, style.norms);
     const moment = momentLossFromMoments(A, style.moments);
-    const palette = paletteLoss(A, style.B, options);
+    const palette = paletteLoss(A, style.B, options, style.rgb);
     const loss = combineObjective(alpha, { content, remd, moment, palette });
     return { loss, content, remd, moment, palette };
   });

@@ -2,7 +2,7 @@ import { tf } from '../tfjs.js';
 import type { VggFeatureExtractor } from '../model/vgg.js';
 import type { CosineOptions } from '../ops/distances.js';
 import { bilinearHypercolumns, nearestHypercolumns, type Locations, type Tap } from '../ops/hypercolumns.js';
-import { objectiveTerms, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
+import { disposeStyleSamples, objectiveTerms, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
 import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
 import { TorchRmsprop } from '../ops/rmsprop.js';
 import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
@@ -145,6 +145,6 @@ export async function* optimiseScale(
     optimiser.dispose();
     tf.dispose(levels);
     tf.dispose(contentTaps.slice(1).map((t) => t.map));
-    for (const r of regions) tf.dispose([r.style.B, r.style.moments.mean, r.style.moments.covariance]);
+    for (const r of regions) disposeStyleSamples(r.style);
   }
 }

@@ -1,0 +1,87 @@
+// Chooses/justifies the `fast` preset by measurement: for several shared content × style pairs,
+// runs the `reference` and `fast` presets at the same size and seed with the real VGG19 weights
+// and compares their final losses (the last scale's last iteration, and the mean of its last 10).
+// Loss values do not depend on machine load, so this may run beside other work.
+// Usage: node bench/run.mjs bench/presets.ts --size 128 [--pairs chelsea.png:starry_night.jpg[:size],…] [--presets reference,fast] [--write]
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { stylize, loadVggWeights, VGG19_CAFFE, resolveBackend, type RgbaImage, type QualityPreset } from '@strotss/core';
+import { readImageFile, fileByteSource } from '@strotss/backend-node';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '128' },
+    pairs: { type: 'string', default: 'chelsea.png:starry_night.jpg,rocket.jpg:great_wave.jpg,astronaut.png:the_scream.jpg' },
+    presets: { type: 'string', default: 'reference,fast' },
+    seed: { type: 'string', default: '1' },
+    write: { type: 'boolean', default: false },
+  },
+});
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const shared = `${root}../shared/`;
+await resolveBackend('wasm');
+const weights = await loadVggWeights(VGG19_CAFFE, fileByteSource(), `${shared}weights/vgg19-caffe/model.json`);
+
+interface Outcome {
+  final: number;
+  last10: number;
+  seconds: number;
+  perScale: number[];
+}
+
+async function run(content: RgbaImage, style: RgbaImage, preset: QualityPreset, size: number): Promise<Outcome> {
+  const losses: number[][] = [];
+  const t0 = performance.now();
+  const job = stylize({ content, style, weights, model: VGG19_CAFFE, preset, size, seed: Number(values.seed), backend: 'wasm' });
+  job.onEvent((e) => {
+    if (e.type === 'scale') losses.push([]);
+    if (e.type === 'step') losses[losses.length - 1].push(e.loss);
+  });
+  await job.result;
+  const last = losses[losses.length - 1];
+  return {
+    final: last[last.length - 1],
+    last10: last.slice(-10).reduce((s, v) => s + v, 0) / Math.min(10, last.length),
+    seconds: (performance.now() - t0) / 1000,
+    perScale: losses.map((l) => l[l.length - 1]),
+  };
+}
+
+const presets = String(values.presets).split(',') as QualityPreset[];
+const rows: string[] = [];
+for (const pair of String(values.pairs).split(',')) {
+  const [c, s, pairSize] = pair.split(':');
+  const size = Number(pairSize ?? values.size);
+  const content = await readImageFile(`${shared}images/content/${c}`);
+  const style = await readImageFile(`${shared}images/style/${s}`);
+  const outcomes = new Map<QualityPreset, Outcome>();
+  for (const preset of presets) {
+    const o = await run(content, style, preset, size);
+    outcomes.set(preset, o);
+    console.log(`${c} × ${s} ${size} px ${preset}: final ${o.final.toFixed(4)} (last 10: ${o.last10.toFixed(4)}), per scale ${o.perScale.map((v) => v.toFixed(4)).join(' / ')}, ${o.seconds.toFixed(0)} s`);
+  }
+  const ref = outcomes.get('reference');
+  for (const preset of presets.filter((p) => p !== 'reference')) {
+    const o = outcomes.get(preset)!;
+    const rel = ref ? `${(100 * (o.final / ref.final - 1)).toFixed(1)} % / ${(100 * (o.last10 / ref.last10 - 1)).toFixed(1)} %` : '–';
+    rows.push(`| ${c} × ${s}, ${size} px | ${ref?.final.toFixed(4) ?? '–'} (${ref?.seconds.toFixed(0) ?? '–'} s) | ${preset} | ${o.final.toFixed(4)} (${o.seconds.toFixed(0)} s) | ${rel} |`);
+  }
+}
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} by \`bench/presets.ts\`: wasm backend, VGG19-Caffe (shared weights), seed ${values.seed}; final loss = the last scale's last iteration (and the mean of its last 10). Wall times include other work sharing the machine.`,
+  '',
+  '| pair | reference final (wall) | preset | final (wall) | vs reference: final / last 10 |',
+  '|---|---|---|---|---|',
+  ...rows,
+].join('\n');
+console.log(`\n${table}`);
+if (values.write) {
+  const path = `${root}bench/RESULTS.md`;
+  const text = readFileSync(path, 'utf8');
+  const start = '<!-- bench:presets:start -->';
+  const end = '<!-- bench:presets:end -->';
+  const block = `${start}\n${table}\n${end}`;
+  writeFileSync(path, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## Presets\n\n${block}\n`);
+}
+process.exit(0);

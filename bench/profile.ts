@@ -1,0 +1,51 @@
+// Kernel-time profile of STROTSS iterations (diagnostic, not a benchmark): runs a one-scale
+// stylize() at --size with tf.profile around the job and prints time per kernel name.
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { tf, stylize, resolveBackend, convLayers, FEATURE_EXTRACTORS, type RgbaImage, type VggWeights } from '@strotss/core';
+import '@strotss/backend-node';
+
+const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, iterations: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' } } });
+const images = fileURLToPath(new URL('../../../shared/images/', import.meta.url));
+async function image4x3(path: string): Promise<RgbaImage> {
+  const { data, info } = await sharp(path).resize(640, 480, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+}
+const model = FEATURE_EXTRACTORS.vgg16;
+const weights: Record<string, { kernel: Float32Array; bias: Float32Array }> = {};
+for (const c of convLayers(model)) {
+  const kernel = new Float32Array(9 * c.inChannels * c.outChannels).map(() => (Math.random() - 0.5) * Math.sqrt(24 / (9 * c.inChannels)));
+  weights[c.name] = { kernel, bias: new Float32Array(c.outChannels) };
+}
+await resolveBackend(String(values.backend));
+const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
+const iterations = Number(values.iterations);
+const t0 = performance.now();
+const info = await tf.profile(async () => {
+  await stylize({ content, style, weights: weights as VggWeights, model, size: Number(values.size), scales: 1, iterations, seed: 1, backend: String(values.backend) }).result;
+});
+const wall = (performance.now() - t0) / 1000;
+const byName = new Map<string, { ms: number; count: number }>();
+for (const k of info.kernels) {
+  const e = byName.get(k.name) ?? { ms: 0, count: 0 };
+  e.ms += Number(k.kernelTimeMs) || 0;
+  e.count += 1;
+  byName.set(k.name, e);
+}
+const slices = new Map<string, { ms: number; count: number }>();
+for (const k of info.kernels) {
+  if (k.name !== (process.env.KERNEL ?? 'Slice')) continue;
+  const key = `${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`;
+  const e = slices.get(key) ?? { ms: 0, count: 0 };
+  e.ms += Number(k.kernelTimeMs) || 0;
+  e.count += 1;
+  slices.set(key, e);
+}
+for (const [key, e] of [...slices.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) console.log(`${(e.ms / 1000).toFixed(2)} s ×${e.count} ${key}`);
+const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+console.log(`wall ${wall.toFixed(1)} s for ${iterations} iterations (incl. set-up); kernel total ${(total / 1000).toFixed(1)} s`);
+for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+  console.log(`${name.padEnd(24)} ${(e.ms / 1000).toFixed(2).padStart(7)} s  ${((100 * e.ms) / total).toFixed(1).padStart(5)} %  ×${e.count}`);
+}
+process.exit(0);
