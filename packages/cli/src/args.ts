@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { FEATURE_EXTRACTORS, type FeatureExtractorId } from '@strotss/core';
+import { FEATURE_EXTRACTORS, QUALITY_PRESETS, type FeatureExtractorId, type QualityPreset } from '@strotss/core';
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -17,10 +17,12 @@ Options:
                            downloaded once into the cache: $STROTSS_CACHE)
       --offline            never download: use the cache or --weights (or STROTSS_OFFLINE=1)
       --model NAME         vgg16 | vgg19-caffe (default: inferred from the weights, else vgg16)
-      --size N             long side of the output in pixels (default 512)
+      --preset NAME        reference (default: the authors' settings) | fast (100 iterations
+                           per scale, 3×1000 style samples) | draft (256 px preview)
+      --size N             long side of the output in pixels (default 512; draft 256)
       --content-weight W   content weight; α starts at 16·W (default 1)
-      --iterations N       iterations per scale (default 250)
-      --scales N           number of scales (default: 64, 128, … up to --size)
+      --iterations N       iterations per scale (default 250; fast 100, draft 30)
+      --scales N           number of scales (default: 64, 128, … up to --size; draft 2)
       --seed N             seed for a reproducible run (default: random, printed)
       --sampler MODE       paired (default) | reference (the authors' independent shuffles)
       --guidance C S       region guidance: flat-colour masks for content and style
@@ -40,6 +42,7 @@ export interface RunArgs {
   output: string;
   weights?: string;
   model?: FeatureExtractorId;
+  preset: QualityPreset;
   size: number;
   contentWeight: number;
   iterations: number;
@@ -93,6 +96,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         output: { type: 'string', short: 'o' },
         weights: { type: 'string' },
         model: { type: 'string' },
+        preset: { type: 'string' },
         size: { type: 'string' },
         'content-weight': { type: 'string' },
         iterations: { type: 'string' },
@@ -142,6 +146,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (!Number.isFinite(contentWeight) || contentWeight < 0) {
     throw new UsageError(`--content-weight is '${rawWeight}'; it must be a number ≥ 0.`);
   }
+  const presetName = v.preset ?? 'reference';
+  if (!Object.hasOwn(QUALITY_PRESETS, presetName)) {
+    throw new UsageError(`--preset is '${presetName}'; use one of ${Object.keys(QUALITY_PRESETS).join(', ')}.`);
+  }
+  const preset = QUALITY_PRESETS[presetName as QualityPreset];
   const seed = v.seed === undefined ? undefined : /^-?[0-9]+$/.test(v.seed) ? Number(v.seed) : NaN;
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed is '${v.seed}'; it must be an integer.`);
   return {
@@ -151,10 +160,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     output: v.output,
     weights: v.weights,
     model: v.model as FeatureExtractorId | undefined,
-    size: integer('size', v.size, 512, 16)!,
+    preset: presetName as QualityPreset,
+    size: integer('size', v.size, preset.size, 16)!,
     contentWeight,
-    iterations: integer('iterations', v.iterations, 250, 1)!,
-    scales: integer('scales', v.scales, undefined, 1),
+    iterations: integer('iterations', v.iterations, preset.iterations, 1)!,
+    // A preset's scale count belongs to its size (as in resolveOptions).
+    scales: integer('scales', v.scales, v.size === undefined ? preset.scales : undefined, 1),
     seed,
     sampler,
     guidance,

@@ -140,6 +140,7 @@ describe('usage errors exit 2 and name the offending value', () => {
     ['unknown --model', [...IMAGES_AND_OUT, '--model', 'vgg11'], ["--model is 'vgg11'", 'vgg16', 'vgg19-caffe']],
     ['--model naming an Object.prototype key', [...IMAGES_AND_OUT, '--model', 'toString'], ["--model is 'toString'"]],
     ['--sampler bogus', [...IMAGES_AND_OUT, '--sampler', 'bogus'], ["--sampler is 'bogus'", 'paired or reference']],
+    ['--preset quick', [...IMAGES_AND_OUT, '--preset', 'quick'], ["--preset is 'quick'", 'reference, fast, draft']],
     ['unknown --backend', [...IMAGES_AND_OUT, '--backend', 'bogus'], ["--backend is 'bogus'", 'wasm', 'cpu']],
     ['empty --weights', [...IMAGES_AND_OUT, '--weights', ''], ['--weights is empty']],
     ['unknown option', [...IMAGES_AND_OUT, '--frobnicate'], ['--frobnicate']],
