@@ -18,6 +18,23 @@ export interface StrotssBackend {
   init(): Promise<void>;
   /** Why isSupported() said no, when known. */
   unsupportedReason?(): Promise<string | undefined>;
+  /**
+   * Throws, before a job runs, when its largest tensors cannot fit this backend (e.g. a WebGPU
+   * adapter's binding size), naming the option value to lower. Called after init().
+   */
+  checkWorkload?(workload: BackendWorkload): void;
+}
+
+/** The largest tensors of a job, for {@link StrotssBackend.checkWorkload}. */
+export interface BackendWorkload {
+  /** The job's `size` option: the long side of the last (largest) scale, in px. */
+  size: number;
+  /** Channels of the widest full-resolution activation (the first conv's outputs, 64 for the VGGs). */
+  channels: number;
+  /** Bytes per element of those activations (4: float32). */
+  bytesPerElement: number;
+  /** The job's images (content, style) at the last scale, in px, if `size` were `longSide`. */
+  imagesAt(longSide: number): Array<{ label: string; width: number; height: number }>;
 }
 
 const registry = new Map<string, StrotssBackend>();

@@ -1,10 +1,12 @@
 import { tf } from './tfjs.js';
-import { resolveBackend } from './backend.js';
+import { resolveBackend, type BackendWorkload } from './backend.js';
 import { StyleTransferAbortError } from './errors.js';
 import type { RgbaImage } from './image.js';
 import { resolveOptions, type StyleTransferOptions } from './strotss/options.js';
 import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
 import type { VggWeights } from './model/presets.js';
+import { scaledSize } from './ops/resize.js';
+import type { ResolvedOptions } from './strotss/options.js';
 
 /** Where a job is. `cancelled` is a status, not an error. */
 export type JobStatus = 'starting' | 'running' | 'done' | 'error' | 'cancelled';
@@ -92,6 +94,7 @@ export class StyleTransferJob {
       const resolved = resolveOptions(options);
       const { backend } = await resolveBackend(options.backend ?? 'auto');
       this.update({ backend: backend.id, seed: resolved.seed });
+      backend.checkWorkload?.(jobWorkload(resolved, options.content, options.style));
       const weights = await this.loadWeights(options);
       if (signal.aborted) throw new StyleTransferAbortError();
       this.update({ status: 'running' });
@@ -146,6 +149,24 @@ export class StyleTransferJob {
       this.update({ weights: { loaded, total } });
     });
   }
+}
+
+/** The job's full-resolution activation footprint: both images at the last scale and the first conv's channels. */
+function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaImage): BackendWorkload {
+  const firstConv = options.model.layers.find((l) => l.kind === 'conv');
+  return {
+    size: options.size,
+    channels: firstConv?.kind === 'conv' ? firstConv.outChannels : 64,
+    bytesPerElement: 4,
+    imagesAt: (longSide) =>
+      ([['content', content], ['style', style]] as const)
+        // Malformed images are reported by runStrotss' own checks; leave them out here.
+        .filter(([, img]) => img != null && Number.isInteger(img.width) && Number.isInteger(img.height))
+        .map(([label, img]) => {
+          const [height, width] = scaledSize(img.height, img.width, longSide);
+          return { label, width, height };
+        }),
+  };
 }
 
 /** Starts a STROTSS job (weights, backend and images in `options`) and returns its handle. */
