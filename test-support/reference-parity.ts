@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tf, loadVggWeights, VGG19_CAFFE, type ByteSource } from '@strotss/core';
-import { ReferenceFixtures, referenceParityCases, type CheckResult } from '@strotss/core/testing';
+import { ReferenceFixtures, referenceParityCases, type CheckResult, type ParitySuiteOptions } from '@strotss/core/testing';
 
 export const sharedDir = fileURLToPath(new URL('../../shared/', import.meta.url));
 export const fixturesDir = `${sharedDir}fixtures/reference/`;
@@ -31,7 +31,14 @@ const worst = new Map<string, { ratio: number; result: CheckResult; id: string }
  * Declares one vitest test per fixture case, run on `backend` after `activate()` selected it.
  * Cases that need the VGG weights are skipped with a printed reason when the weights are absent.
  */
-export function describeReferenceParity(backend: string, activate: () => Promise<void>): void {
+export function describeReferenceParity(
+  backend: string,
+  activate: () => Promise<void>,
+  options: Pick<ParitySuiteOptions, 'argMinTies' | 'toleranceScale'> & {
+    /** Why a case is not run on this backend here (printed), or undefined to run it. */
+    skipCase?: (c: { id: string; stage: string }) => string | undefined;
+  } = {},
+): void {
   const haveFixtures = existsSync(`${fixturesDir}index.json`);
   const haveWeights = existsSync(vggWeightsPath);
   if (!haveFixtures) console.warn(`[${backend}] reference fixtures not found at ${fixturesDir}: parity tests skipped`);
@@ -42,7 +49,13 @@ export function describeReferenceParity(backend: string, activate: () => Promise
       ? { preset: VGG19_CAFFE, weights: await loadVggWeights(VGG19_CAFFE, localFiles, vggWeightsPath) }
       : undefined;
     beforeAll(activate);
-    for (const c of fx ? referenceParityCases(fx, { vgg }) : []) {
+    for (const c of fx ? referenceParityCases(fx, { vgg, ...options }) : []) {
+      const skip = options.skipCase?.(c);
+      if (skip) {
+        console.warn(`[${backend}] ${c.id} skipped: ${skip}`);
+        it.skip(`${c.id} (${skip})`, () => undefined);
+        continue;
+      }
       it(c.id, async () => {
         expect(tf.getBackend()).toBe(backend);
         const before = tf.memory().numTensors;

@@ -28,9 +28,20 @@ function step(t: FixtureTensor, index: number): Float32Array {
   return (t.data as Float32Array).subarray(index * size, (index + 1) * size);
 }
 
-/** NHWC tensor values in NCHW order (read synchronously: traces are only valid during their callback). */
-function nchwSync(x: tf.Tensor): Float32Array {
-  return tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array);
+/**
+ * An NCHW copy of an NHWC tensor that outlives the trace callback (traces are only valid during it);
+ * read later with {@link readNchw}: synchronous reads are unavailable on some backends (WebGPU in Node).
+ */
+function nchwCopy(x: tf.Tensor): tf.Tensor {
+  return tf.keep(tf.tidy(() => tf.transpose(x, [0, 3, 1, 2])));
+}
+
+/** NHWC tensor values in NCHW order, read asynchronously. */
+async function readNchw(x: tf.Tensor): Promise<Float32Array> {
+  const t = tf.transpose(x, [0, 3, 1, 2]);
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
 }
 
 /** A sampling plan that replays the reference's stored choices (fixtures README, stage 7). */
@@ -80,15 +91,15 @@ export async function runE2eFixture(
   const styleImage = rgbaFromU8(await get('style_u8_hwc'));
   const content = imageToTensor(contentImage);
   const style = imageToTensor(styleImage);
-  add('content', nchwSync(content), (await get('content')).data, 'max_abs_over_max_ref', 1e-5);
+  add('content', await readNchw(content), (await get('content')).data, 'max_abs_over_max_ref', 1e-5);
   const [, h, w] = content.shape;
   const plan = { index: 1, longSide: 64, alpha: 16, learningRate: 2e-3, iterations: 5, isFirst: true, isLast: false };
 
   const init = initialImage(plan, content, style);
-  add('init/X0', nchwSync(init), (await get('init/X0')).data, 'max_abs_over_max_ref', 1e-5);
+  add('init/X0', await readNchw(init), (await get('init/X0')).data, 'max_abs_over_max_ref', 1e-5);
   const initLevels = laplacianPyramid(init, 5);
   for (let k = 0; k < 6; k++) {
-    add(`init/pyramid_level${k}`, nchwSync(initLevels[k]), (await get(`init/pyramid_level${k}`)).data, 'max_abs_over_max_ref', 1e-5);
+    add(`init/pyramid_level${k}`, await readNchw(initLevels[k]), (await get(`init/pyramid_level${k}`)).data, 'max_abs_over_max_ref', 1e-5);
   }
   tf.dispose(initLevels);
 
@@ -100,7 +111,7 @@ export async function runE2eFixture(
   const sampling = injectedSamplingPlan(offsets, await get('sampling/row_perms'), await get('sampling/col_perms'), await get('sampling/style_draw_rc'));
 
   const extractor = new VggFeatureExtractor(vgg.preset, vgg.weights);
-  const traces: Array<{ X: Float32Array; grads: Float32Array[]; after: Float32Array[]; rows: Int32Array; cols: Int32Array }> = [];
+  const kept: Array<{ X: tf.Tensor; grads: tf.Tensor[]; after: tf.Tensor[]; rows: Int32Array; cols: Int32Array }> = [];
   const losses: number[][] = [];
   const steps = optimiseScale(
     {
@@ -118,10 +129,10 @@ export async function runE2eFixture(
       cosine: { epsilon: 0 },
     },
     (t: IterationTrace) =>
-      traces.push({
-        X: nchwSync(t.X),
-        grads: t.grads.map(nchwSync),
-        after: t.levelsAfterStep.map(nchwSync),
+      kept.push({
+        X: nchwCopy(t.X),
+        grads: t.grads.map(nchwCopy),
+        after: t.levelsAfterStep.map(nchwCopy),
         rows: t.locations[0].rows,
         cols: t.locations[0].cols,
       }),
@@ -135,6 +146,15 @@ export async function runE2eFixture(
     }
     const v = next.value;
     losses.push([v.loss, v.content, v.remd, v.moment, v.palette]);
+  }
+  const read = async (t: tf.Tensor) => {
+    const values = (await t.data()) as Float32Array;
+    t.dispose();
+    return values;
+  };
+  const traces: Array<{ X: Float32Array; grads: Float32Array[]; after: Float32Array[]; rows: Int32Array; cols: Int32Array }> = [];
+  for (const k of kept) {
+    traces.push({ X: await read(k.X), grads: await Promise.all(k.grads.map(read)), after: await Promise.all(k.after.map(read)), rows: k.rows, cols: k.cols });
   }
 
   const sampleRows = await get('sampling/sample_rows');
@@ -162,7 +182,7 @@ export async function runE2eFixture(
     add(`trajectory/X_at_iteration[${t}] (mean)`, traces[t].X, step(xRef, t), 'mean_abs', 2e-3);
     add(`trajectory/X_at_iteration[${t}] (max)`, traces[t].X, step(xRef, t), 'max_abs', 5e-2);
   }
-  const returnedValues = nchwSync(returned);
+  const returnedValues = await readNchw(returned);
   add('returned/X (mean)', returnedValues, (await get('returned/X')).data, 'mean_abs', 2e-3);
   add('returned/X (max)', returnedValues, (await get('returned/X')).data, 'max_abs', 5e-2);
   add('returned/X = X_at_iteration[4]', returnedValues, traces[4].X, 'exact', 0);
@@ -174,9 +194,9 @@ export async function runE2eFixture(
   const drawOrder = [4, 3, 2, 1, 0].map((k) => sampling.styleDraw({ scale: 1, region: 0, draw: k }, { rows: new Int32Array(), cols: new Int32Array() }, draws.shape[1]));
   const B = tf.tidy(() => tf.concat(drawOrder.map((loc) => nearestHypercolumns(styleTaps, loc)), 0));
   const colours = tf.slice(B, [0, 0], [-1, 3]);
-  add('B/colours', colours.dataSync(), (await get('B/colours')).data, 'exact', 0);
+  add('B/colours', await colours.data(), (await get('B/colours')).data, 'exact', 0);
   const first8 = tf.slice(B, [0, 0], [8, -1]);
-  add('B/first8_rows', first8.dataSync(), (await get('B/first8_rows')).data, 'max_abs_over_max_ref', 1e-5);
+  add('B/first8_rows', await first8.data(), (await get('B/first8_rows')).data, 'max_abs_over_max_ref', 1e-5);
   tf.dispose([B, colours, first8, ...styleTaps.slice(1).map((t) => t.map)]);
 
   tf.dispose([content, style, init, returned]);

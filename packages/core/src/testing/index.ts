@@ -1,3 +1,4 @@
 export * from './fixtures.js';
 export * from './compare.js';
 export * from './parity.js';
+export * from './stylize-run.js';
