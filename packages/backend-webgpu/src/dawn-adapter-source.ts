@@ -1,0 +1,173 @@
+import { describeAdapter, softwareAdapterName, type AdapterChoice, type AdapterSource } from './adapter-source.js';
+import type { Gpu, GpuAdapter, GpuRequestAdapterOptions } from './gpu-types.js';
+import { importFailureReason, type ModuleImporter } from './import-module.js';
+
+/**
+ * Which Dawn adapter to use in Node (env `STROTSS_WEBGPU_ADAPTER`):
+ * - `auto` (default): a hardware GPU through Dawn's default backend (Vulkan, Metal, D3D12) if there
+ *   is one; else Mesa's OpenGL ES in compatibility mode (llvmpipe on CPU-only machines, ≈15× faster
+ *   than SwiftShader there); else Dawn's default software adapter (e.g. lavapipe); else SwiftShader.
+ * - `gpu`: Dawn's default adapter only (hardware or not).
+ * - `opengles`: Mesa/EGL OpenGL ES, WebGPU compatibility mode (sets `EGL_PLATFORM=surfaceless` when unset).
+ * - `swiftshader`: SwiftShader's Vulkan ICD (`STROTSS_SWIFTSHADER_ICD`, default Chromium's copy).
+ */
+export type DawnAdapterKind = 'auto' | 'gpu' | 'opengles' | 'swiftshader';
+
+const KINDS: readonly DawnAdapterKind[] = ['auto', 'gpu', 'opengles', 'swiftshader'];
+
+/** Where SwiftShader's Vulkan ICD manifest usually is (Debian's chromium, Google Chrome). */
+const SWIFTSHADER_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+];
+
+/** Options of {@link dawnAdapterSource}; every field defaults to the environment variable named. */
+export interface DawnAdapterOptions {
+  /** `STROTSS_WEBGPU_ADAPTER`, default 'auto'. */
+  kind?: DawnAdapterKind;
+  /** Extra `create()` flags for dawn.node (`STROTSS_WEBGPU_DAWN_FLAGS`, space-separated), e.g. `adapter=NVIDIA`. */
+  dawnFlags?: string[];
+  /** SwiftShader's `vk_swiftshader_icd.json` (`STROTSS_SWIFTSHADER_ICD`). */
+  swiftshaderIcd?: string;
+  /** Environment read for the defaults above; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Loads the `webgpu` package; injectable for tests. */
+  importModule?: ModuleImporter;
+}
+
+interface DawnModule {
+  create(flags: string[]): Gpu;
+  globals: Record<string, unknown>;
+}
+
+/** One way to get a Dawn adapter: create() flags, requestAdapter options and the env it needs. */
+interface Attempt {
+  name: string;
+  flags: string[];
+  request: GpuRequestAdapterOptions;
+  /** Env set while the adapter is created (restored afterwards unless `keepEnv`). */
+  env?: Record<string, string>;
+  keepEnv?: boolean;
+  /** Rejects an adapter with a reason (e.g. a software one when a hardware GPU was asked for). */
+  accept?: (adapter: GpuAdapter) => string | undefined;
+}
+
+/** Parses `STROTSS_WEBGPU_ADAPTER`; throws naming the bad value and the choices. */
+export function parseDawnAdapterKind(value: string | undefined): DawnAdapterKind {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '') return 'auto';
+  if ((KINDS as readonly string[]).includes(v)) return v as DawnAdapterKind;
+  throw new Error(`STROTSS_WEBGPU_ADAPTER is '${value}'; use one of ${KINDS.join(', ')}.`);
+}
+
+/**
+ * WebGPU in Node through Dawn (the optional `webgpu` package): tries the adapters `kind` allows, in
+ * order, and rejects with every attempt's reason when none works.
+ */
+export function dawnAdapterSource(options: DawnAdapterOptions = {}): AdapterSource {
+  const env = options.env ?? process.env;
+  const importModule = options.importModule ?? ((s: string) => import(/* @vite-ignore */ s));
+  return {
+    name: 'Dawn (webgpu package)',
+    find: async () => {
+      const kind = options.kind ?? parseDawnAdapterKind(env.STROTSS_WEBGPU_ADAPTER);
+      const extra = options.dawnFlags ?? (env.STROTSS_WEBGPU_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+      let dawn: DawnModule;
+      try {
+        dawn = (await importModule('webgpu')) as DawnModule;
+      } catch (e) {
+        throw new Error(importFailureReason('webgpu', e));
+      }
+      if (typeof dawn.create !== 'function') throw new Error("the 'webgpu' package loaded but has no create(); install webgpu ^0.6");
+      // node:fs through the importer: this file stays free of static Node imports for browser bundlers.
+      const { existsSync } = (await importModule('node:fs')) as { existsSync(path: string): boolean };
+      const icd = options.swiftshaderIcd ?? env.STROTSS_SWIFTSHADER_ICD ?? SWIFTSHADER_ICDS.find((p) => existsSync(p));
+      const reasons: string[] = [];
+      for (const attempt of attempts(kind, extra, icd, reasons)) {
+        try {
+          const choice = await tryAttempt(dawn, attempt);
+          if (typeof choice === 'string') reasons.push(`${attempt.name}: ${choice}`);
+          else return choice;
+        } catch (e) {
+          reasons.push(`${attempt.name}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      throw new Error(`no WebGPU adapter through Dawn (STROTSS_WEBGPU_ADAPTER=${kind}): ${reasons.join('; ')}`);
+    },
+  };
+}
+
+/** The attempts of `kind`, in order. */
+function attempts(kind: DawnAdapterKind, extra: string[], icd: string | undefined, reasons: string[]): Attempt[] {
+  const gpu = (acceptSoftware: boolean): Attempt => ({
+    name: acceptSoftware ? "Dawn's default adapter" : 'hardware GPU',
+    flags: extra,
+    request: { powerPreference: 'high-performance' },
+    accept: acceptSoftware ? undefined : (a) => (softwareAdapterName(a) ? `only a software adapter (${softwareAdapterName(a)})` : undefined),
+  });
+  // Compatibility mode: Mesa's GLES lacks what core WebGPU requires, and tfjs needs none of it.
+  const gles: Attempt = {
+    name: 'OpenGL ES (compatibility)',
+    flags: ['backend=opengles', ...extra],
+    request: { featureLevel: 'compatibility', powerPreference: 'high-performance' },
+    // EGL reads it when the display opens, which may happen again later: keep it.
+    env: { EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' },
+    keepEnv: true,
+  };
+  const swiftshader: Attempt[] = icd
+    ? [{ name: 'SwiftShader (Vulkan)', flags: ['backend=vulkan', ...extra], request: {}, env: { VK_ICD_FILENAMES: icd } }]
+    : [];
+  if (!icd && (kind === 'swiftshader' || kind === 'auto')) {
+    reasons.push(`SwiftShader: no vk_swiftshader_icd.json (looked in ${SWIFTSHADER_ICDS.join(', ')}; set STROTSS_SWIFTSHADER_ICD)`);
+  }
+  switch (kind) {
+    case 'gpu':
+      return [gpu(true)];
+    case 'opengles':
+      return [gles];
+    case 'swiftshader':
+      return swiftshader;
+    case 'auto':
+      return [gpu(false), gles, gpu(true), ...swiftshader];
+  }
+}
+
+/** Creates a Dawn instance for `attempt` and asks it for an adapter; a string says why not. */
+async function tryAttempt(dawn: DawnModule, attempt: Attempt): Promise<AdapterChoice | string> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(attempt.env ?? {})) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  try {
+    const gpu = dawn.create(attempt.flags);
+    const adapter = await gpu.requestAdapter(attempt.request);
+    if (!adapter) return 'requestAdapter() returned no adapter';
+    const rejected = attempt.accept?.(adapter);
+    if (rejected) return rejected;
+    return {
+      adapter,
+      label: `Dawn ${attempt.name}: ${describeAdapter(adapter)}`,
+      installGlobals: () => installDawnGlobals(dawn, gpu),
+    };
+  } finally {
+    if (!attempt.keepEnv) {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+}
+
+/**
+ * Installs dawn.node's WebGPU classes and constants (GPUBufferUsage, GPUBuffer, …) where missing, and
+ * `navigator.gpu`: tfjs-backend-webgpu reads them as globals, as in a browser.
+ */
+function installDawnGlobals(dawn: DawnModule, gpu: Gpu): void {
+  const g = globalThis as Record<string, unknown> & { navigator?: { gpu?: unknown } };
+  for (const [name, value] of Object.entries(dawn.globals)) if (!(name in g)) g[name] = value;
+  if (g.navigator == null) g.navigator = { gpu };
+  else if (g.navigator.gpu == null) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, enumerable: true });
+}
