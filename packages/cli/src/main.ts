@@ -28,6 +28,7 @@ import {
 } from '@strotss/backend-node';
 import { parseCliArgs, UsageError, USAGE, type RunArgs } from './args.js';
 import { ProgressReporter } from './progress.js';
+import { registerOptionalBackends } from './optional-backends.js';
 import { runWeightsCommand } from './weights-command.js';
 
 /** Where the CLI writes; injectable for tests. */
@@ -42,6 +43,7 @@ export interface CliIO {
 
 /** Runs the CLI with `argv` and returns the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  await registerOptionalBackends();
   let args;
   try {
     args = parseCliArgs(argv);
