@@ -3,6 +3,10 @@
 import { listBackends } from '@strotss/core';
 import { softwareAdapterName, type WebGpuStrotssBackend } from '@strotss/backend-webgpu';
 
+// Tests run WebGPU wherever an adapter exists, software ones included (the backend's default takes
+// hardware GPUs only); read when the backend first probes, i.e. after this module ran.
+process.env.STROTSS_WEBGPU_ADAPTER ??= 'any';
+
 /** The registered 'webgpu' backend, if any. */
 export function webgpuBackend(): WebGpuStrotssBackend | undefined {
   return listBackends().find((b) => b.id === 'webgpu') as WebGpuStrotssBackend | undefined;

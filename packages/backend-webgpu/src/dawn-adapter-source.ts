@@ -4,16 +4,18 @@ import { importFailureReason, type ModuleImporter } from './import-module.js';
 
 /**
  * Which Dawn adapter to use in Node (env `STROTSS_WEBGPU_ADAPTER`):
- * - `auto` (default): a hardware GPU through Dawn's default backend (Vulkan, Metal, D3D12) if there
- *   is one; else Mesa's OpenGL ES in compatibility mode (llvmpipe on CPU-only machines, ≈15× faster
- *   than SwiftShader there); else Dawn's default software adapter (e.g. lavapipe); else SwiftShader.
- * - `gpu`: Dawn's default adapter only (hardware or not).
+ * - `auto` (default): a hardware GPU through Dawn's default backend (Vulkan, Metal, D3D12) only.
+ *   Software adapters are far slower than the wasm backend, so `--backend auto` must not pick one.
+ * - `any`: a hardware GPU; else Mesa's OpenGL ES in compatibility mode (llvmpipe on CPU-only
+ *   machines, the faster software path); else Dawn's default software adapter (e.g. lavapipe);
+ *   else SwiftShader. For tests and for checking results where there is no GPU.
+ * - `gpu`: Dawn's default adapter, hardware or not.
  * - `opengles`: Mesa/EGL OpenGL ES, WebGPU compatibility mode (sets `EGL_PLATFORM=surfaceless` when unset).
  * - `swiftshader`: SwiftShader's Vulkan ICD (`STROTSS_SWIFTSHADER_ICD`, default Chromium's copy).
  */
-export type DawnAdapterKind = 'auto' | 'gpu' | 'opengles' | 'swiftshader';
+export type DawnAdapterKind = 'auto' | 'any' | 'gpu' | 'opengles' | 'swiftshader';
 
-const KINDS: readonly DawnAdapterKind[] = ['auto', 'gpu', 'opengles', 'swiftshader'];
+const KINDS: readonly DawnAdapterKind[] = ['auto', 'any', 'gpu', 'opengles', 'swiftshader'];
 
 /** Where SwiftShader's Vulkan ICD manifest usually is (Debian's chromium, Google Chrome). */
 const SWIFTSHADER_ICDS = [
@@ -93,7 +95,8 @@ export function dawnAdapterSource(options: DawnAdapterOptions = {}): AdapterSour
           reasons.push(`${attempt.name}: ${(e as Error).message.split('\n')[0]}`);
         }
       }
-      throw new Error(`no WebGPU adapter through Dawn (STROTSS_WEBGPU_ADAPTER=${kind}): ${reasons.join('; ')}`);
+      const hint = kind === 'auto' ? '; STROTSS_WEBGPU_ADAPTER=any (or opengles, swiftshader) uses a software adapter (slower than wasm)' : '';
+      throw new Error(`no WebGPU adapter through Dawn (STROTSS_WEBGPU_ADAPTER=${kind}): ${reasons.join('; ')}${hint}`);
     },
   };
 }
@@ -118,7 +121,7 @@ function attempts(kind: DawnAdapterKind, extra: string[], icd: string | undefine
   const swiftshader: Attempt[] = icd
     ? [{ name: 'SwiftShader (Vulkan)', flags: ['backend=vulkan', ...extra], request: {}, env: { VK_ICD_FILENAMES: icd } }]
     : [];
-  if (!icd && (kind === 'swiftshader' || kind === 'auto')) {
+  if (!icd && (kind === 'swiftshader' || kind === 'any')) {
     reasons.push(`SwiftShader: no vk_swiftshader_icd.json (looked in ${SWIFTSHADER_ICDS.join(', ')}; set STROTSS_SWIFTSHADER_ICD)`);
   }
   switch (kind) {
@@ -129,6 +132,8 @@ function attempts(kind: DawnAdapterKind, extra: string[], icd: string | undefine
     case 'swiftshader':
       return swiftshader;
     case 'auto':
+      return [gpu(false)];
+    case 'any':
       return [gpu(false), gles, gpu(true), ...swiftshader];
   }
 }

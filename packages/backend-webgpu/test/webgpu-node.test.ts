@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { InvalidOptionError, listBackends, resolveBackend, stylize, tf, type BackendWorkload } from '@strotss/core';
 import { readImageFile } from '@strotss/backend-node';
-import { checkActivationFits, createWebGpuBackend, largestActivation } from '@strotss/backend-webgpu';
+import { checkActivationFits, createWebGpuBackend, largestActivation, softwareAdapterName } from '@strotss/backend-webgpu';
 import { dawnAdapterSource, parseDawnAdapterKind } from '../src/dawn-adapter-source.js';
 import { sharedDir } from '../../../test-support/reference-parity.js';
 import { webgpuSkipReason } from '../../../test-support/webgpu.js';
@@ -51,7 +51,7 @@ describe('activation limits', () => {
 
 describe('adapter selection', () => {
   it('rejects an unknown STROTSS_WEBGPU_ADAPTER, naming the choices', () => {
-    expect(() => parseDawnAdapterKind('metal')).toThrow("STROTSS_WEBGPU_ADAPTER is 'metal'; use one of auto, gpu, opengles, swiftshader.");
+    expect(() => parseDawnAdapterKind('metal')).toThrow("STROTSS_WEBGPU_ADAPTER is 'metal'; use one of auto, any, gpu, opengles, swiftshader.");
     expect(parseDawnAdapterKind(undefined)).toBe('auto');
     expect(parseDawnAdapterKind(' OpenGLES ')).toBe('opengles');
   });
@@ -78,7 +78,7 @@ const deviceLimits = () => (tf.backend() as unknown as { device: { limits: Recor
 const skip = await webgpuSkipReason('WebGPU device tests');
 describe.skipIf(skip != null)('on a Dawn adapter', () => {
   it('opens the device with the adapter maximum buffer limits', async () => {
-    const choice = await dawnAdapterSource().find();
+    const choice = await dawnAdapterSource({ kind: 'any' }).find();
     await resolveBackend('webgpu');
     for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage']) {
       expect(deviceLimits()[name], name).toBe(choice.adapter.limits[name]);
@@ -93,6 +93,16 @@ describe.skipIf(skip != null)('on a Dawn adapter', () => {
     }
     const choice = await dawnAdapterSource({ env: { STROTSS_WEBGPU_ADAPTER: 'swiftshader' } }).find();
     expect(choice.label).toMatch(/^Dawn SwiftShader \(Vulkan\): .*swiftshader/i);
+  });
+
+  it('by default (auto) takes a hardware GPU only, and says how to use a software one', async () => {
+    const source = dawnAdapterSource({ env: {} });
+    const found = await source.find().then(
+      (choice) => ({ choice, error: undefined }),
+      (error: Error) => ({ choice: undefined, error }),
+    );
+    if (found.choice) expect(softwareAdapterName(found.choice.adapter)).toBeUndefined();
+    else expect(found.error?.message).toMatch(/STROTSS_WEBGPU_ADAPTER=auto\): hardware GPU: .*; STROTSS_WEBGPU_ADAPTER=any \(or opengles, swiftshader\) uses a software adapter/);
   });
 
   const raccoon = `${sharedDir}images/content/raccoon_face.jpg`;
