@@ -23,6 +23,8 @@ export interface WeightsServerOptions {
   cutAlways?: boolean;
   /** ETag header to send. */
   etag?: string;
+  /** More response headers to send. */
+  headers?: Record<string, string>;
 }
 
 /** A running test server; `close()` stops it (it also stops itself after 120 s). */
@@ -74,6 +76,7 @@ export async function startWeightsServer(file: Uint8Array, options: WeightsServe
     if (options.ranges !== false) headers['accept-ranges'] = 'bytes';
     if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${body.length}`;
     if (options.etag) headers.etag = options.etag;
+    Object.assign(headers, options.headers);
     entry.status = status;
     res.writeHead(status, headers);
     const slice = body.subarray(start, end + 1);

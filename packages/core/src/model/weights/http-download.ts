@@ -26,8 +26,8 @@ export type ProbeResult =
   | { kind: 'ranges'; head: Uint8Array; size: number; etag?: string; sha256?: string }
   | { kind: 'whole'; body: Uint8Array; etag?: string; sha256?: string };
 
-/** A 64-hex-digit ETag is the content's SHA-256 on Git LFS / Hugging Face style servers. */
-const SHA256_ETAG = /^(?:W\/)?"?([0-9a-f]{64})"?$/i;
+/** A quoted or bare 64-hex-digit value. */
+const SHA256_VALUE = /^"?([0-9a-f]{64})"?$/i;
 
 /** One remote file read through Range requests; every response is checked against the first (size, ETag). */
 export class RemoteFile {
@@ -241,13 +241,13 @@ export class RemoteFile {
     }
   }
 
-  /** Returns the SHA-256 a server states for the file (Hugging Face `X-Linked-Etag`, or a 64-hex ETag), if any. */
+  /**
+   * Returns the SHA-256 a server states for the file: Hugging Face's `X-Linked-Etag` (the Git LFS object id).
+   * A plain ETag is not trusted as one: CDNs use other 64-hex hashes (e.g. Xet's) there.
+   */
   private sha256FromHeaders(response: Response): string | undefined {
-    for (const name of ['x-linked-etag', 'etag']) {
-      const match = SHA256_ETAG.exec(response.headers.get(name)?.trim() ?? '');
-      if (match) return match[1].toLowerCase();
-    }
-    return undefined;
+    const match = SHA256_VALUE.exec(response.headers.get('x-linked-etag')?.trim() ?? '');
+    return match ? match[1].toLowerCase() : undefined;
   }
 
   private checkAborted(): void {
