@@ -6,6 +6,7 @@ import { disposeStyleSamples, objectiveTerms, prepareStyleSamples, type StyleSam
 import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
 import { TorchRmsprop } from '../ops/rmsprop.js';
 import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
+import { ContentSampleTable } from './content-samples.js';
 import type { ScalePlan } from './schedule.js';
 
 /** Masks of one region at this scale (row-major, 1 = inside); absent = the whole image. */
@@ -57,9 +58,10 @@ export interface IterationTrace {
   locations: readonly Locations[];
 }
 
-/** Per-region constants of a scale: sampler, style samples, and the content taps they index. */
+/** Per-region constants of a scale: sampler, content hypercolumn table and style samples. */
 interface RegionState {
   sampler: OutputSampler;
+  content: ContentSampleTable;
   style: StyleSamples;
 }
 
@@ -87,15 +89,21 @@ export async function* optimiseScale(
 ): AsyncGenerator<StepValues, tf.Tensor4D, void> {
   const { extractor, plan } = inputs;
   const [, h, w] = inputs.content.shape;
+  // Content first: its hypercolumns on each region's grid lattice are all the scale needs of
+  // it, so its VGG maps are freed before the style's are computed (lower peak memory).
   const contentTaps = extractor.taps(inputs.content);
+  const grids = inputs.regions.map((_, r) => {
+    const strides = gridStrides(h, w);
+    const offsets = inputs.sampling.gridOffsets({ scale: plan.index, region: r }, strides);
+    return { strides, offsets, table: new ContentSampleTable(contentTaps, h, w, strides, offsets) };
+  });
+  tf.dispose(contentTaps.slice(1).map((t) => t.map));
   const styleTaps = extractor.taps(inputs.style);
   const regions: RegionState[] = inputs.regions.map((region, r) => {
-    const ctx = { scale: plan.index, region: r };
-    const strides = gridStrides(h, w);
-    const offsets = inputs.sampling.gridOffsets(ctx, strides);
+    const { strides, offsets, table } = grids[r];
     const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
-    const sampler = new OutputSampler(candidates, inputs.sampling, ctx, inputs.samplesPerStep);
-    return { sampler, style: styleSamplesFor(inputs, styleTaps, r, region.styleMask) };
+    const sampler = new OutputSampler(candidates, inputs.sampling, { scale: plan.index, region: r }, inputs.samplesPerStep);
+    return { sampler, content: table, style: styleSamplesFor(inputs, styleTaps, r, region.styleMask) };
   });
   // The style maps are only needed for the samples (constant for the scale).
   tf.dispose(styleTaps.slice(1).map((t) => t.map));
@@ -105,7 +113,7 @@ export async function* optimiseScale(
   try {
     for (let t = 0; t < plan.iterations; t++) {
       const locations = regions.map((r) => r.sampler.next(t));
-      const contentSamples = locations.map((loc) => bilinearHypercolumns(contentTaps, loc));
+      const contentSamples = regions.map((r, i) => r.content.samples(locations[i]));
       const wantImage = inputs.imageAt?.(t) ?? false;
       const keepX = t === plan.iterations - 1 || trace != null || wantImage;
       const captured: { X?: tf.Tensor4D; terms?: tf.Tensor1D } = {};
@@ -144,7 +152,9 @@ export async function* optimiseScale(
     lastX?.dispose();
     optimiser.dispose();
     tf.dispose(levels);
-    tf.dispose(contentTaps.slice(1).map((t) => t.map));
-    for (const r of regions) disposeStyleSamples(r.style);
+    for (const r of regions) {
+      disposeStyleSamples(r.style);
+      r.content.dispose();
+    }
   }
 }
