@@ -253,6 +253,7 @@ async function runStyleTransfer(args: RunArgs, io: CliIO): Promise<number> {
       model,
       guidance,
       backend: backend.id,
+      preset: args.preset,
       size: args.size,
       contentWeight: args.contentWeight,
       iterations: args.iterations,
