@@ -432,47 +432,47 @@ describe('findRegions / regionMask (spec §11.1)', () => {
     expect(findRegions({ content, style }).map((r) => r.colour).sort()).toEqual([RED, translucentRed].sort());
   });
 
-  it('resizes the mask to the scale and keeps pixels with value > 0.5', () => {
+  it('resizes the mask to the scale and keeps pixels with value > 0.5', async () => {
     // 160×120 guidance: left half red, right half blue.
     const guide = flatImage(160, 120, (_r, c) => (c < 80 ? RED : BLUE));
-    const mask = regionMask(guide, RED, 24, 32, 'content');
+    const mask = await regionMask(guide, RED, 24, 32, 'content');
     expect(mask.length).toBe(24 * 32);
     for (let r = 0; r < 24; r++) {
       for (let c = 0; c < 32; c++) expect(mask[r * 32 + c], `(${r},${c})`).toBe(c < 16 ? 1 : 0);
     }
-    const blue = regionMask(guide, BLUE, 24, 32, 'content');
+    const blue = await regionMask(guide, BLUE, 24, 32, 'content');
     for (let i = 0; i < blue.length; i++) expect(blue[i]).toBe(1 - mask[i]);
   });
 
-  it('a boundary pixel with coverage exactly 0.5 is outside (strictly > 0.5)', () => {
+  it('a boundary pixel with coverage exactly 0.5 is outside (strictly > 0.5)', async () => {
     // 4 columns → 2: half-pixel bilinear downsampling by 2 averages column pairs; columns 1,2 red
     // give coverage 0.5 at both output columns → nothing > 0.5 → the region vanishes.
     const guide = flatImage(4, 2, (_r, c) => (c === 1 || c === 2 ? RED : BLUE));
-    expect(() => regionMask(guide, RED, 1, 2, 'style')).toThrow(InvalidImageError);
+    await expect(regionMask(guide, RED, 1, 2, 'style')).rejects.toThrow(InvalidImageError);
     // Columns 0..2 red: coverage 1 and 0.5 → only the first column is in.
     const wider = flatImage(4, 2, (_r, c) => (c <= 2 ? RED : BLUE));
-    expect(Array.from(regionMask(wider, RED, 1, 2, 'style'))).toEqual([1, 0]);
+    expect(Array.from(await regionMask(wider, RED, 1, 2, 'style'))).toEqual([1, 0]);
   });
 
-  it('a colour absent from the guidance (max < 0.1) → the whole image', () => {
+  it('a colour absent from the guidance (max < 0.1) → the whole image', async () => {
     const guide = flatImage(160, 120, (_r, c) => (c < 80 ? RED : BLUE));
-    const mask = regionMask(guide, GREEN, 12, 16, 'content');
+    const mask = await regionMask(guide, GREEN, 12, 16, 'content');
     expect(mask.length).toBe(12 * 16);
     expect(Array.from(mask).every((v) => v === 1)).toBe(true);
   });
 
-  it('a tiny region missed entirely by the resize (max < 0.1) → the whole image', () => {
+  it('a tiny region missed entirely by the resize (max < 0.1) → the whole image', async () => {
     // 160→16 samples source column/row 10·o + 4.5: pixel (0, 0) is never touched.
     const guide = flatImage(160, 120, (r, c) => (r === 0 && c === 0 ? GREEN : RED));
-    expect(Array.from(regionMask(guide, GREEN, 12, 16, 'content')).every((v) => v === 1)).toBe(true);
+    expect(Array.from(await regionMask(guide, GREEN, 12, 16, 'content')).every((v) => v === 1)).toBe(true);
   });
 
-  it('a tiny region that vanishes (0.1 ≤ max ≤ 0.5) → a clear InvalidImageError', () => {
+  it('a tiny region that vanishes (0.1 ≤ max ≤ 0.5) → a clear InvalidImageError', async () => {
     // Pixel (4, 4) gets weight 0.25 at output (0, 0): coverage 0.25, nothing above 0.5.
     const guide = flatImage(160, 120, (r, c) => (r === 4 && c === 4 ? GREEN : RED));
     let error: unknown;
     try {
-      regionMask(guide, GREEN, 12, 16, 'style');
+      await regionMask(guide, GREEN, 12, 16, 'style');
     } catch (e) {
       error = e;
     }
@@ -484,11 +484,11 @@ describe('findRegions / regionMask (spec §11.1)', () => {
     expect(message).toContain('0.25');
   });
 
-  it('does not leak tensors', () => {
+  it('does not leak tensors', async () => {
     const guide = flatImage(160, 120, (_r, c) => (c < 80 ? RED : BLUE));
     const before = tf.memory().numTensors;
-    regionMask(guide, RED, 24, 32, 'content');
-    regionMask(guide, GREEN, 24, 32, 'content');
+    await regionMask(guide, RED, 24, 32, 'content');
+    await regionMask(guide, GREEN, 24, 32, 'content');
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -50,12 +50,13 @@ export function findRegions(guidance: RegionGuidance): Region[] {
  * The mask of `colour` in `guide`, resized (half-pixel bilinear) to `height × width` and
  * thresholded as the reference does: max < 0.1 → the whole image; else value > 0.5 (spec §11.1).
  */
-export function regionMask(guide: RgbaImage, colour: number, height: number, width: number, what: string): Uint8Array {
+export async function regionMask(guide: RgbaImage, colour: number, height: number, width: number, what: string): Promise<Uint8Array> {
   const exact = new Float32Array(guide.width * guide.height);
   for (let i = 0, p = 0; i < exact.length; i++, p += 4) exact[i] = packColour(guide.data, p) === colour ? 1 : 0;
-  const resized = tf.tidy(() =>
-    resizeHalfPixel(tf.tensor4d(exact, [1, guide.height, guide.width, 1]), [height, width]).dataSync(),
-  ) as Float32Array;
+  // Read back asynchronously: WebGPU in Node has no synchronous readback.
+  const resizedTensor = tf.tidy(() => resizeHalfPixel(tf.tensor4d(exact, [1, guide.height, guide.width, 1]), [height, width]));
+  const resized = (await resizedTensor.data()) as Float32Array;
+  resizedTensor.dispose();
   let max = 0;
   for (const v of resized) max = Math.max(max, v);
   const mask = new Uint8Array(height * width);

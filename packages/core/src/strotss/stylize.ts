@@ -89,10 +89,12 @@ export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransfer
       previous?.dispose();
       previous = undefined;
       const scaleRegions: ScaleRegion[] = regions
-        ? regions.map((r) => ({
-            contentMask: regionMask(run.guidance!.content, r.colour, h, w, 'content'),
-            styleMask: regionMask(run.guidance!.style, r.colour, sh, sw, 'style'),
-          }))
+        ? await Promise.all(
+            regions.map(async (r) => ({
+              contentMask: await regionMask(run.guidance!.content, r.colour, h, w, 'content'),
+              styleMask: await regionMask(run.guidance!.style, r.colour, sh, sw, 'style'),
+            })),
+          )
         : [{}];
       yield { type: 'scale', scale: plan.index, scales: schedule.length, width: w, height: h, alpha: plan.alpha, learningRate: plan.learningRate, iterations: plan.iterations };
       const steps = optimiseScale({
