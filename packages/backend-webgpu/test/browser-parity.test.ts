@@ -24,11 +24,12 @@ if (!webgpuSetup) throw new Error(`STROTSS_BROWSER_WEBGPU is "${webgpuSetupName}
 const runHeavy = process.env.STROTSS_BROWSER_WEBGPU_HEAVY === '1';
 
 /**
- * Cases too slow for CI on a software WebGPU adapter. Measured here (2 shared cores): TF.js'
- * WebGPU matMul reaches 0.05–0.2 GFLOP/s on SwiftShader and on Mesa llvmpipe through ANGLE/GLES
- * (a 256×2179·2179×1000 product takes 5–20 s), so the d = 2179 loss case (tens of GFLOP with
- * its gradients) ran past 5 minutes and the five-iteration trajectory (≈300 GFLOP) would take
- * hours. Stages not known to be light (new cases of the suite) count as heavy too.
+ * Cases too slow for CI on a software WebGPU adapter. Measured here (2 cores shared with other
+ * jobs): TF.js' WebGPU matMul reaches 0.05–0.2 GFLOP/s on SwiftShader and on Mesa llvmpipe through
+ * ANGLE/GLES (a 256×2179·2179×1000 product takes 5–20 s); the d = 2179 loss case took 520 s on
+ * GLES and ran past 300 s on SwiftShader; the five-iteration trajectory (≈300 GFLOP) took 3251 s
+ * on GLES (both pass: STROTSS_BROWSER_WEBGPU=gles STROTSS_BROWSER_WEBGPU_HEAVY=1). On wasm in the same browser they take 12–22 s and
+ * 67 s. Stages not known to be light (new cases of the suite) count as heavy too.
  */
 function heavyOnSoftwareWebGpu(c: { id: string; stage: string }): boolean {
   const light = ['resize', 'pyramid', 'vgg', 'hypercolumns', 'losses', 'optimizer'];
