@@ -43,7 +43,11 @@ async function defaultAdapterSource(importModule: ModuleImporter): Promise<Adapt
  * registers the tfjs backend on it; checkWorkload() refuses a job whose activations cannot bind.
  */
 export function createWebGpuBackend(options: WebGpuBackendOptions = {}): WebGpuStrotssBackend {
-  const importModule = options.importModule ?? ((s: string) => import(/* @vite-ignore */ s));
+  // The tfjs package is imported by a literal specifier so that bundlers (browser apps) include
+  // it; 'webgpu' and node:fs stay dynamic: they exist only in Node.
+  const importModule =
+    options.importModule ??
+    ((s: string) => (s === '@tensorflow/tfjs-backend-webgpu' ? import('@tensorflow/tfjs-backend-webgpu') : import(/* @vite-ignore */ s)));
   let probe: Promise<{ choice?: AdapterChoice; reason?: string }> | undefined;
   const find = () =>
     (probe ??= (async () => {

@@ -39,17 +39,9 @@ function adapterSource(featureLevel: string): AdapterSource | undefined {
   };
 }
 
-// The package registers its backend on import with a default module importer whose specifier is a
-// variable (import(s)): a bundler cannot see it, so in a bundled page the browser is left with the
-// bare specifier and fails. The same backend is registered again here with a static import
-// that esbuild bundles; everything else is the package's own browser path (navigator.gpu).
-const webgpuBackend = createWebGpuBackend({
-  adapterSource: adapterSource(params.get('adapter') ?? 'core'),
-  importModule: async (specifier) => {
-    if (specifier === '@tensorflow/tfjs-backend-webgpu') return import('@tensorflow/tfjs-backend-webgpu');
-    throw new Error(`the browser parity page does not bundle ${specifier}`);
-  },
-});
+// The same backend as the package registers, re-registered only to choose the adapter
+// (?adapter=core|compatibility); the rest is the package's own browser path (navigator.gpu).
+const webgpuBackend = createWebGpuBackend({ adapterSource: adapterSource(params.get('adapter') ?? 'core') });
 registerBackend(webgpuBackend);
 
 /** Selects `backend` in TF.js; for webgpu through the package's own registration (what users get). */
