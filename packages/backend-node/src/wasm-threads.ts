@@ -127,5 +127,10 @@ export async function activateThreadedWasm(wasmPackage: TfjsWasmPackage, threads
     if (original != null) tf.registerBackend('wasm', original, WASM_TFJS_PRIORITY);
     throw new Error('the threaded wasm backend failed to initialise');
   }
+  // XNNPACK's pool threads are Node workers that Emscripten keeps referenced while they run
+  // (they wait for work forever): unreferenced, they no longer keep the process alive after
+  // the last job, and Node ends them at exit.
+  const pthread = module.PThread as { runningWorkers: Array<{ unref?(): void }>; unusedWorkers: Array<{ unref?(): void }> };
+  for (const worker of [...pthread.runningWorkers, ...pthread.unusedWorkers]) worker.unref?.();
   return wasmPackage.getThreadsCount();
 }

@@ -390,13 +390,15 @@ describe.skipIf(!haveShared)('runs on the shared VGG19 weights', () => {
 });
 
 describe('strotss backends', () => {
-  it('lists tensorflow, wasm and cpu with availability', async () => {
+  it('lists tensorflow, webgpu, wasm and cpu with availability', async () => {
     const run = await cli(['backends']);
     expect(run.code).toBe(0);
     const byId = new Map(run.stdout.map((line) => [line.split(/\s+/)[0], line]));
-    expect([...byId.keys()]).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect([...byId.keys()]).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
     const tensorflow = byId.get('tensorflow')!;
     if (/\bunavailable\b/.test(tensorflow)) expect(tensorflow).toContain('@tensorflow/tfjs-node');
+    // No GPU here: webgpu is either available (a hardware adapter) or says why not.
+    expect(byId.get('webgpu')).toMatch(/^webgpu\s+(available\s|unavailable\s+\S)/);
     expect(byId.get('wasm')).toMatch(/^wasm\s+available\s/);
     expect(byId.get('cpu')).toMatch(/^cpu\s+available\s/);
   });
@@ -405,10 +407,11 @@ describe('strotss backends', () => {
     const run = await cli(['backends', '--json']);
     expect(run.code).toBe(0);
     const rows = jsonLines(run.stdout);
-    expect(rows.map((r) => r.id)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(rows.map((r) => r.id)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
     for (const r of rows) expect(r.type).toBe('backend');
-    const [tensorflow, wasm, cpu] = rows;
+    const [tensorflow, webgpu, wasm, cpu] = rows;
     if (!tensorflow.available) expect(tensorflow.reason).toMatch(/@tensorflow\/tfjs-node/);
+    if (!webgpu.available) expect(String(webgpu.reason)).not.toBe('');
     expect(wasm).toMatchObject({ available: true });
     expect(cpu).toMatchObject({ available: true });
   });
