@@ -1,4 +1,4 @@
-import { tf, type StrotssBackend } from '@strotss/core';
+import { tf, importFailureReason, type StrotssBackend } from '@strotss/core';
 import { activateThreadedWasm, defaultWasmThreads, parseWasmThreads } from './wasm-threads.js';
 
 /** Imports a module by name; injectable so the optional-peer paths can be tested where the peers are absent. */
@@ -6,23 +6,8 @@ export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
 const defaultImporter: ModuleImporter = (specifier) => import(specifier);
 
-/** Why a dynamic import failed, in one line: not installed vs. installed but unloadable (e.g. libtensorflow). */
-export function importFailureReason(specifier: string, error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  const first = String(e?.message ?? error).split('\n')[0];
-  // Node sets a code; Vite's module runner (vitest) throws a plain `Could not resolve "x" imported by "y".`
-  const notFound =
-    e?.code === 'ERR_MODULE_NOT_FOUND' ||
-    e?.code === 'MODULE_NOT_FOUND' ||
-    (e?.code == null && /^(Could not resolve|Cannot find (module|package)|Failed to load url) /.test(first));
-  // Not installed only when the missing module is the package itself, not one of its files or
-  // dependencies (e.g. tfjs-node's native tfjs_binding.node, or a missing peer).
-  const missing = /["']([^"']+)["']/.exec(first)?.[1];
-  if (notFound && (missing === undefined || missing === specifier)) {
-    return `${specifier} is not installed (npm install ${specifier})`;
-  }
-  return `${specifier} is installed but failed to load: ${first}`;
-}
+// Shared with @strotss/backend-webgpu and the CLI; re-exported here for existing importers.
+export { importFailureReason };
 
 /**
  * `tensorflow`: TensorFlow's native runtime through the optional peers

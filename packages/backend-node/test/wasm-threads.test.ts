@@ -10,7 +10,7 @@ function workload(): Float32Array[] {
     const w = tf.randomUniform([3, 3, 32, 48], -1, 1, 'float32', 8);
     const a = tf.randomUniform([300, 517], -1, 1, 'float32', 9);
     const b = tf.randomUniform([517, 260], -1, 1, 'float32', 10);
-    return [tf.conv2d(x, w, 1, 'same').dataSync() as Float32Array, tf.matMul(a, b).dataSync() as Float32Array];
+    return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').dataSync() as Float32Array, tf.matMul(a, b).dataSync() as Float32Array];
   });
 }
 

@@ -1,17 +1,5 @@
 /** Imports a module by name; injectable so the optional-dependency paths can be tested where they are absent. */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
-/** Why a dynamic import failed, in one line: not installed vs. installed but unloadable (e.g. a native binary). */
-export function importFailureReason(specifier: string, error: unknown): string {
-  const e = error as { code?: string; message?: string } | undefined;
-  const first = String(e?.message ?? error).split('\n')[0];
-  // Node sets a code; Vite's module runner (vitest) throws a plain "Could not resolve" / "Cannot find" message.
-  const notFound =
-    e?.code === 'ERR_MODULE_NOT_FOUND' ||
-    e?.code === 'MODULE_NOT_FOUND' ||
-    (e?.code == null && /^(Could not resolve|Cannot find (module|package)|Failed to load url) /.test(first));
-  // Not installed only when the missing module is the package itself, not one of its files or dependencies.
-  const missing = /["']([^"']+)["']/.exec(first)?.[1];
-  if (notFound && (missing === undefined || missing === specifier)) return `${specifier} is not installed (npm install ${specifier})`;
-  return `${specifier} is installed but failed to load: ${first}`;
-}
+// Shared with @strotss/backend-node: one rule for 'not installed' vs 'failed to load'.
+export { importFailureReason } from '@strotss/core';

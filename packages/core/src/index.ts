@@ -2,6 +2,7 @@ export { tf } from './tfjs.js';
 export * from './errors.js';
 export * from './image.js';
 export * from './backend.js';
+export * from './import-failure.js';
 export * from './job.js';
 export * from './model/presets.js';
 export * from './model/vgg.js';

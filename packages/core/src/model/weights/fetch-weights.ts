@@ -9,7 +9,7 @@ import { compactFromRaw, loadCompactWeights, type CompactWeights } from './compa
 import { DEFAULT_WEIGHTS_SOURCES, type RemoteWeightsSource } from './default-sources.js';
 import { RemoteFile } from './http-download.js';
 import { checkVggTensors, neededTensorNames } from './load-vgg-weights.js';
-import { formatShape, parseSafetensorsHeader, type RawTensor, type SafetensorsHeader } from './safetensors.js';
+import { formatShape, mergeRanges, parseSafetensorsHeader, type RawTensor, type SafetensorsHeader } from './safetensors.js';
 import { sha256Hex, type WeightsCache, type WeightsCacheEntry } from './weights-cache.js';
 
 /** A download progress event (also a job event): bytes received so far and bytes to receive. */
@@ -210,7 +210,7 @@ async function downloadCompact(
   const entries = Object.entries(header.tensors)
     .filter(([name]) => needed.has(name))
     .sort((a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0]);
-  const runs = mergeRuns(entries.map(([, e]) => e.dataOffsets));
+  const runs = mergeRanges(entries.map(([, e]) => e.dataOffsets));
   progress.start(runs.reduce((sum, r) => sum + (r.end - r.begin), 0));
   const raw = new Map<string, RawTensor>();
   const received: Uint8Array[] = [];
@@ -290,17 +290,6 @@ function hashMismatch(source: RemoteWeightsSource, actual: string, what: string)
     `SHA-256 mismatch for ${source.url}: ${what} has ${actual}, expected ${source.sha256}. ` +
       'The file is corrupted or not the pinned one; nothing was cached. Try again, or set STROTSS_WEIGHTS_SHA256 for a different file.',
   );
-}
-
-/** Returns sorted ranges merged where one starts at or before the previous end. */
-function mergeRuns(sorted: ReadonlyArray<readonly [number, number]>): Array<{ begin: number; end: number }> {
-  const runs: Array<{ begin: number; end: number }> = [];
-  for (const [begin, end] of sorted) {
-    const last = runs[runs.length - 1];
-    if (last && begin <= last.end) last.end = Math.max(last.end, end);
-    else runs.push({ begin, end });
-  }
-  return runs;
 }
 
 /** Returns the parts joined into one array (the part itself when there is one). */

@@ -260,7 +260,7 @@ export async function readSafetensors(
 }
 
 /** Returns the sorted ranges merged wherever one starts where (or before) the previous ends. */
-function mergeRanges(sorted: ReadonlyArray<readonly [number, number]>): Array<{ begin: number; end: number }> {
+export function mergeRanges(sorted: ReadonlyArray<readonly [number, number]>): Array<{ begin: number; end: number }> {
   const runs: Array<{ begin: number; end: number }> = [];
   for (const [begin, end] of sorted) {
     const last = runs[runs.length - 1];
