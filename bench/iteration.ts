@@ -14,17 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import {
-  tf,
-  stylize,
-  resolveBackend,
-  convLayers,
-  FEATURE_EXTRACTORS,
-  QUALITY_PRESETS,
-  type FeatureExtractorPreset,
-  type RgbaImage,
-  type VggWeights,
-} from '@strotss/core';
+import { stylize, resolveBackend, FEATURE_EXTRACTORS, QUALITY_PRESETS, type FeatureExtractorPreset, type RgbaImage } from '@strotss/core';
+import { iterationFlops, secondsPerIteration, syntheticWeights, throughput } from './lib/iteration-cost.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,96 +42,6 @@ const defaults = QUALITY_PRESETS.reference;
 async function image4x3(path: string): Promise<RgbaImage> {
   const { data, info } = await sharp(path).resize(640, 480, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
-}
-
-/** Seeded He-normal VGG weights: the speed of dense float kernels does not depend on the values. */
-function syntheticWeights(preset: FeatureExtractorPreset): VggWeights {
-  let state = 12345;
-  const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  const out: Record<string, { kernel: Float32Array; bias: Float32Array }> = {};
-  for (const conv of convLayers(preset)) {
-    const fanIn = 9 * conv.inChannels;
-    const kernel = new Float32Array(9 * conv.inChannels * conv.outChannels);
-    for (let i = 0; i < kernel.length; i++) kernel[i] = normal() * Math.sqrt(2 / fanIn);
-    out[conv.name] = { kernel, bias: new Float32Array(conv.outChannels) };
-  }
-  return out;
-}
-
-/** Multiply-accumulates of the VGG forward per input pixel, up to the last tap (spec §14.1: 305 856 for VGG16). */
-export function vggMacsPerPixel(preset: FeatureExtractorPreset): number {
-  let area = 1;
-  let macs = 0;
-  for (const layer of preset.layers) {
-    if (layer.kind === 'pool') area /= 4;
-    else macs += 9 * layer.inChannels * layer.outChannels * area;
-  }
-  return macs;
-}
-
-/** Hypercolumn width d: every tapped conv's channels plus the 3 raw RGB channels (2179 for VGG16). */
-function hypercolumnWidth(preset: FeatureExtractorPreset): number {
-  return 3 + convLayers(preset).filter((c) => preset.taps.includes(c.name)).reduce((s, c) => s + c.outChannels, 0);
-}
-
-/**
- * FLOPs of one iteration as implemented (spec §14.1 minus the avoided work): VGG forward + input
- * backward (no weight gradients); REMD cost matrix forward only (its backward goes through the
- * selected minima, O((N+M)·d)); output covariance forward + backward (the style covariance is
- * computed once per scale); self-similarity: output N×N forward + backward and content N×N.
- */
-export function iterationFlops(preset: FeatureExtractorPreset, height: number, width: number, N: number, M: number) {
-  const d = hypercolumnWidth(preset);
-  const vgg = 2 * (2 * vggMacsPerPixel(preset) * height * width);
-  const remd = 2 * N * M * d;
-  const moment = 2 * (2 * d * d * N);
-  const selfSimilarity = 3 * (2 * N * N * d);
-  return { vgg, remd, moment, selfSimilarity, total: vgg + remd + moment + selfSimilarity };
-}
-
-/** Median seconds of `reps` runs of fn after one warm-up (each run reads its result back). */
-function timeIt(fn: () => tf.Tensor, reps: number): number {
-  const once = () => {
-    const t0 = performance.now();
-    const y = fn();
-    y.dataSync();
-    y.dispose();
-    return (performance.now() - t0) / 1000;
-  };
-  once();
-  const runs = Array.from({ length: reps }, once).sort((a, b) => a - b);
-  return runs[Math.floor(reps / 2)];
-}
-
-function throughput() {
-  const a = tf.randomNormal([1024, 2179]);
-  const b = tf.randomNormal([2179, 5000]);
-  const matmulSeconds = timeIt(() => tf.matMul(a, b), 5);
-  const x = tf.randomNormal([1, 192, 256, 64]) as tf.Tensor4D;
-  const w = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
-  const convSeconds = timeIt(() => tf.conv2d(x, w, 1, 'same'), 5);
-  tf.dispose([a, b, x, w]);
-  return {
-    matmul: (2 * 1024 * 2179 * 5000) / matmulSeconds / 1e9,
-    conv: (2 * 192 * 256 * 64 * 64 * 9) / convSeconds / 1e9,
-  };
-}
-
-/** Seconds per iteration at one size: a one-scale stylize() run; the first two steps (set-up, warm-up) are not timed. */
-async function secondsPerIteration(content: RgbaImage, style: RgbaImage, weights: VggWeights, size: number, timed: number, backend: string) {
-  const job = stylize({ content, style, weights, model, size, scales: 1, iterations: timed + 2, seed: 1, backend });
-  const stamps: number[] = [];
-  let shape = '';
-  job.onEvent((e) => {
-    if (e.type === 'step') stamps.push(performance.now());
-    if (e.type === 'scale') shape = `${e.width}×${e.height}`;
-  });
-  await job.result;
-  const intervals = stamps.slice(1).map((t, i) => (t - stamps[i]) / 1000);
-  intervals.shift();
-  intervals.sort((a, b) => a - b);
-  return { shape, seconds: intervals[Math.floor(intervals.length / 2)] };
 }
 
 /** Peak RSS (MiB) of a whole run at `size` with 2 iterations per scale, in a fresh child process. */
@@ -170,14 +71,14 @@ async function main(): Promise<void> {
   const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`;
   console.log(`backend ${backend.id}: ${description}\n${cpu}\n`);
 
-  const peak = throughput();
+  const peak = await throughput();
   console.log(`(a) matmul 1024×2179·2179×5000: ${peak.matmul.toFixed(1)} GFLOP/s; conv 3×3 64→64 at 256×192: ${peak.conv.toFixed(1)} GFLOP/s\n`);
 
   const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
   const weights = syntheticWeights(model);
   const rows: string[] = [];
   for (const size of String(values.sizes).split(',').map(Number)) {
-    const { shape, seconds } = await secondsPerIteration(content, style, weights, size, Number(values.timed), backend.id);
+    const { shape, seconds } = await secondsPerIteration(content, style, weights, model, size, Number(values.timed), backend.id);
     const [w, h] = shape.split('×').map(Number);
     const flops = iterationFlops(model, h, w, defaults.samplesPerStep, defaults.styleDraws * defaults.styleSamplesPerDraw);
     const effective = flops.total / seconds / 1e9;

@@ -2,7 +2,9 @@
 // runs the `reference` and `fast` presets at the same size and seed with the real VGG19 weights
 // and compares their final losses (the last scale's last iteration, and the mean of its last 10).
 // Loss values do not depend on machine load, so this may run beside other work.
-// Usage: node bench/run.mjs bench/presets.ts --size 128 [--pairs chelsea.png:starry_night.jpg[:size],…] [--presets reference,fast] [--write]
+// Usage: node bench/run.mjs bench/presets.ts --size 128 [--pairs chelsea.png:starry_night.jpg[:size][@run.jsonl],…] [--presets reference,fast] [--write]
+// `@run.jsonl` takes that pair's `reference` losses from an earlier run's event log (the CLI's
+// --events file, same seed and size) instead of spending the reference's 250 iterations per scale again.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,29 @@ interface Outcome {
   last10: number;
   seconds: number;
   perScale: number[];
+  /** Set when the outcome was read from an earlier run's event log. */
+  logged?: string;
+}
+
+function fromEventLog(path: string): Outcome {
+  const losses: number[][] = [];
+  let seconds = Number.NaN;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as { type: string; loss?: number; seconds?: number };
+    if (e.type === 'scale') losses.push([]);
+    if (e.type === 'step') losses[losses.length - 1].push(e.loss!);
+    if (e.type === 'done') seconds = e.seconds!;
+  }
+  const last = losses[losses.length - 1];
+  if (!last?.length) throw new Error(`${path} holds no step events; pass the --events log of a finished run.`);
+  return {
+    final: last[last.length - 1],
+    last10: last.slice(-10).reduce((s, v) => s + v, 0) / Math.min(10, last.length),
+    seconds,
+    perScale: losses.map((l) => l[l.length - 1]),
+    logged: path,
+  };
 }
 
 async function run(content: RgbaImage, style: RgbaImage, preset: QualityPreset, size: number): Promise<Outcome> {
@@ -50,22 +75,23 @@ async function run(content: RgbaImage, style: RgbaImage, preset: QualityPreset, 
 
 const presets = String(values.presets).split(',') as QualityPreset[];
 const rows: string[] = [];
-for (const pair of String(values.pairs).split(',')) {
+for (const entry of String(values.pairs).split(',')) {
+  const [pair, referenceLog] = entry.split('@');
   const [c, s, pairSize] = pair.split(':');
   const size = Number(pairSize ?? values.size);
   const content = await readImageFile(`${shared}images/content/${c}`);
   const style = await readImageFile(`${shared}images/style/${s}`);
   const outcomes = new Map<QualityPreset, Outcome>();
   for (const preset of presets) {
-    const o = await run(content, style, preset, size);
+    const o = preset === 'reference' && referenceLog ? fromEventLog(`${root}${referenceLog}`) : await run(content, style, preset, size);
     outcomes.set(preset, o);
-    console.log(`${c} × ${s} ${size} px ${preset}: final ${o.final.toFixed(4)} (last 10: ${o.last10.toFixed(4)}), per scale ${o.perScale.map((v) => v.toFixed(4)).join(' / ')}, ${o.seconds.toFixed(0)} s`);
+    console.log(`${c} × ${s} ${size} px ${preset}${o.logged ? ` (from ${referenceLog})` : ''}: final ${o.final.toFixed(4)} (last 10: ${o.last10.toFixed(4)}), per scale ${o.perScale.map((v) => v.toFixed(4)).join(' / ')}, ${o.seconds.toFixed(0)} s`);
   }
   const ref = outcomes.get('reference');
   for (const preset of presets.filter((p) => p !== 'reference')) {
     const o = outcomes.get(preset)!;
     const rel = ref ? `${(100 * (o.final / ref.final - 1)).toFixed(1)} % / ${(100 * (o.last10 / ref.last10 - 1)).toFixed(1)} %` : '–';
-    rows.push(`| ${c} × ${s}, ${size} px | ${ref?.final.toFixed(4) ?? '–'} (${ref?.seconds.toFixed(0) ?? '–'} s) | ${preset} | ${o.final.toFixed(4)} (${o.seconds.toFixed(0)} s) | ${rel} |`);
+    rows.push(`| ${c} × ${s}, ${size} px | ${ref?.final.toFixed(4) ?? '–'} (${ref?.seconds.toFixed(0) ?? '–'} s${ref?.logged ? `, from ${referenceLog}` : ''}) | ${preset} | ${o.final.toFixed(4)} (${o.seconds.toFixed(0)} s) | ${rel} |`);
   }
 }
 const table = [
