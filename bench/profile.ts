@@ -1,5 +1,6 @@
 // Kernel-time profile of STROTSS iterations (diagnostic, not a benchmark): runs a one-scale
-// stylize() at --size with tf.profile around the job and prints time per kernel name.
+// stylize() at --size with tf.profile around the job and prints time per kernel name; with
+// MEMORY=1 also where the live tensor bytes peak and the kernels before that point.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -43,6 +44,24 @@ for (const k of info.kernels) {
   slices.set(key, e);
 }
 for (const [key, e] of [...slices.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) console.log(`${(e.ms / 1000).toFixed(2)} s ×${e.count} ${key}`);
+if (process.env.MEMORY) {
+  // Where the live tensor bytes peak (tf.profile's snapshots after each kernel) and the kernels
+  // that led there: which phase of the iteration sets the backend's high-water mark.
+  const snaps = info.kernels.map((k) => k.totalBytesSnapshot);
+  const peakAt = snaps.indexOf(Math.max(...snaps));
+  console.log(`peak live tensor bytes ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB (kernel #${peakAt} of ${snaps.length}, ${(snaps[peakAt] / 2 ** 20).toFixed(0)} MiB after it)`);
+  if (process.env.MEMORY_TIMELINE) {
+    // Every Nth kernel's snapshot: the shape of the whole run's live bytes.
+    const every = Number(process.env.MEMORY_TIMELINE);
+    info.kernels.forEach((k, i) => {
+      if (i % every === 0) console.log(`#${i} ${(k.totalBytesSnapshot / 2 ** 20).toFixed(0)} MiB ${k.name} ${JSON.stringify(k.inputShapes)}`);
+    });
+  }
+  const from = Math.max(0, peakAt - Number(process.env.MEMORY_CONTEXT ?? 40));
+  for (const k of info.kernels.slice(from, peakAt + 3)) {
+    console.log(`${(k.totalBytesSnapshot / 2 ** 20).toFixed(0).padStart(6)} MiB ${(k.bytesAdded / 2 ** 20).toFixed(1).padStart(7)} ${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`);
+  }
+}
 const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`wall ${wall.toFixed(1)} s for ${iterations} iterations (incl. set-up); kernel total ${(total / 1000).toFixed(1)} s`);
 for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {

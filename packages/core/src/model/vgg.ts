@@ -56,7 +56,28 @@ function convRelu(x: tf.Tensor4D, conv: DeviceConv): tf.Tensor4D {
         return tf.conv2d(active, conv.flippedKernel, 1, 'same');
       },
     };
-  });
+  }, RELEASE);
+  return op(x);
+}
+
+/** The VGG's ops free each layer's incoming gradient as soon as it is used (peak memory, issue 3). */
+const RELEASE = { releaseOutputGradient: true } as const;
+
+/**
+ * 2×2 stride-2 max pooling with TF.js' own MaxPoolGrad as its backward (the first maximum of each
+ * window gets the gradient, as PyTorch), as a custom op only so that its incoming gradient is
+ * freed once used (see {@link customUnaryOp}).
+ */
+function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
+  const op = customUnaryOp<tf.Tensor4D, tf.Tensor4D>((xIn, save) => {
+    const y = tf.maxPool(xIn, 2, 2, 'valid');
+    save([xIn, y]);
+    return {
+      value: y,
+      gradFunc: (dy, [input, output]) =>
+        tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor4D,
+    };
+  }, RELEASE);
   return op(x);
 }
 
@@ -116,7 +137,7 @@ export class VggFeatureExtractor {
       let x = this.preprocess(image);
       for (const layer of this.preset.layers) {
         if (layer.kind === 'pool') {
-          x = tf.maxPool(x, 2, 2, 'valid');
+          x = maxPool2x2(x);
           continue;
         }
         x = convRelu(x, this.convs.get(layer.name)!);

@@ -1,5 +1,5 @@
 import { tf } from '../tfjs.js';
-import { gatherRows, takeRows } from './reductions.js';
+import { customUnaryOp, takeRows } from './reductions.js';
 
 /** Pixel locations as parallel row / column index arrays (zero-based, full-resolution image). */
 export interface Locations {
@@ -72,22 +72,45 @@ function asMatrix(tap: Tap): tf.Tensor2D {
 }
 
 /**
+ * Bilinear columns `[N, C]` of one tap at `locations`, differentiable w.r.t. its map: one gather
+ * of all 4·N neighbours, then the weighted sum (× the tap's scale). The backward scatters the
+ * weighted gradient back into the map; as one custom op its intermediates and its incoming
+ * gradient are freed as soon as they are used (TF.js' autograd of the same chain keeps a
+ * map-sized tensor per tap alive until the whole backward ends).
+ */
+function bilinearTapColumns(tap: Tap, locations: Locations): tf.Tensor2D {
+  const n = locations.rows.length;
+  const [, h, w, c] = tap.map.shape;
+  const scale = tap.scale != null && tap.scale !== 1 ? tap.scale : undefined;
+  const op = customUnaryOp<tf.Tensor4D, tf.Tensor2D>(
+    (map, save) => {
+      const { indices, weights } = bilinearNeighbours(locations, tap.stride, h, w);
+      const cornerIds = tf.tensor1d(indices, 'int32');
+      const cornerWeights = tf.reshape(tf.tensor1d(weights), [4, n, 1]);
+      const corners = takeRows(tf.reshape(map, [h * w, c]), cornerIds);
+      const summed = tf.sum(tf.mul(tf.reshape(corners, [4, n, c]), cornerWeights), 0) as tf.Tensor2D;
+      save([cornerIds, cornerWeights]);
+      return {
+        value: scale != null ? (tf.mul(summed, scale) as tf.Tensor2D) : summed,
+        gradFunc: (dy, [ids, cw]) => {
+          const scaled = scale != null ? tf.mul(dy, scale) : dy;
+          const perCorner = tf.reshape(tf.mul(tf.reshape(scaled, [1, n, c]), cw), [4 * n, c]);
+          // scatterND sums the contributions of corners shared by several locations.
+          return tf.reshape(tf.scatterND(tf.expandDims(ids, 1), perCorner, [h * w, c]), [1, h, w, c]);
+        },
+      };
+    },
+    { releaseOutputGradient: true },
+  );
+  return op(tap.map);
+}
+
+/**
  * Bilinear hypercolumns `[N, Σ C_l]` of the taps at `locations` (spec §8.2), differentiable
  * w.r.t. the maps: one gather of all 4·N neighbours per tap, then the weighted sum.
  */
 export function bilinearHypercolumns(taps: readonly Tap[], locations: Locations): tf.Tensor2D {
-  return tf.tidy(() => {
-    const n = locations.rows.length;
-    const columns = taps.map((tap) => {
-      const [, h, w, c] = tap.map.shape;
-      const { indices, weights } = bilinearNeighbours(locations, tap.stride, h, w);
-      const corners = gatherRows(asMatrix(tap), tf.tensor1d(indices, 'int32'));
-      const weighted = tf.mul(tf.reshape(corners, [4, n, c]), tf.reshape(tf.tensor1d(weights), [4, n, 1]));
-      const summed = tf.sum(weighted, 0) as tf.Tensor2D;
-      return tap.scale != null && tap.scale !== 1 ? (tf.mul(summed, tap.scale) as tf.Tensor2D) : summed;
-    });
-    return tf.concat(columns, 1) as tf.Tensor2D;
-  });
+  return tf.tidy(() => tf.concat(taps.map((tap) => bilinearTapColumns(tap, locations)), 1) as tf.Tensor2D);
 }
 
 /** Nearest-neighbour hypercolumns `[N, Σ C_l]` of the taps at `locations` (style samples, spec §8.3). */

@@ -45,15 +45,39 @@ export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2
 
 type GradSave = (tensors: tf.Tensor[]) => void;
 
+/** Options of {@link customUnaryOp}. */
+export interface CustomOpOptions {
+  /**
+   * Dispose the incoming gradient `dy` once `gradFunc` has used it. TF.js keeps every node's
+   * output gradient until the whole backward pass ends; in a chain such as the VGG that is one
+   * activation-sized tensor per layer. Only for ops whose output is never the tensor a caller
+   * passes its own `dy` for (ours are always inside the objective).
+   */
+  releaseOutputGradient?: boolean;
+}
+
 /**
  * A one-input op with a hand-written gradient (typed wrapper over `tf.customGrad`). Ops run
  * inside `f` are not recorded on the gradient tape; only `gradFunc` is used for the backward.
+ * `gradFunc` runs inside a tidy: TF.js calls custom gradients outside one, so their
+ * intermediates would otherwise live until the end of the backward pass.
  */
 export function customUnaryOp<X extends tf.Tensor, Y extends tf.Tensor>(
   f: (x: X, save: GradSave) => { value: Y; gradFunc: (dy: Y, saved: tf.Tensor[]) => tf.Tensor },
+  options: CustomOpOptions = {},
 ): (x: X) => Y {
   type CustomFn = Parameters<typeof tf.customGrad>[0];
-  const op = tf.customGrad(((x: X, save: GradSave) => f(x, save)) as unknown as CustomFn);
+  const op = tf.customGrad(((x: X, save: GradSave) => {
+    const { value, gradFunc } = f(x, save);
+    return {
+      value,
+      gradFunc: (dy: Y, saved: tf.Tensor[]) => {
+        const dx = tf.tidy(() => gradFunc(dy, saved));
+        if (options.releaseOutputGradient && dx !== dy) dy.dispose();
+        return dx;
+      },
+    };
+  }) as unknown as CustomFn);
   return op as unknown as (x: X) => Y;
 }
 
