@@ -1,6 +1,6 @@
 import { tf } from '../tfjs.js';
 import { customUnaryOp } from '../ops/reductions.js';
-import type { Tap } from '../ops/hypercolumns.js';
+import { bilinearTapColumns, type Locations, type Tap } from '../ops/hypercolumns.js';
 import { convLayers, type FeatureExtractorPreset, type VggWeights } from './presets.js';
 import { WeightsError } from '../errors.js';
 
@@ -123,8 +123,8 @@ export class VggFeatureExtractor {
     });
   }
 
-  /** Post-ReLU VGG tap maps (no raw RGB), in the preset's tap order. */
-  featureMaps(image: tf.Tensor4D): tf.Tensor4D[] {
+  /** Throws when `image` is too small for the deepest tap. */
+  private checkSize(image: tf.Tensor4D): void {
     const [, h, w] = image.shape;
     const pools = this.preset.layers.filter((l) => l.kind === 'pool').length;
     if (h >> pools < 1 || w >> pools < 1) {
@@ -132,18 +132,47 @@ export class VggFeatureExtractor {
         `A ${w}×${h} image is too small for ${this.preset.id}: its deepest tap needs at least ${1 << pools} pixels per side.`,
       );
     }
+  }
+
+  /** Runs the layers on `image`, calling `onTap` with each tapped map as soon as it exists. */
+  private forEachTap(image: tf.Tensor4D, onTap: (map: tf.Tensor4D, tapIndex: number) => void): void {
+    this.checkSize(image);
+    let x = this.preprocess(image);
+    let tapIndex = 0;
+    for (const layer of this.preset.layers) {
+      if (layer.kind === 'pool') {
+        x = maxPool2x2(x);
+        continue;
+      }
+      x = convRelu(x, this.convs.get(layer.name)!);
+      if (this.preset.taps.includes(layer.name)) onTap(x, tapIndex++);
+    }
+  }
+
+  /** Post-ReLU VGG tap maps (no raw RGB), in the preset's tap order. */
+  featureMaps(image: tf.Tensor4D): tf.Tensor4D[] {
     return tf.tidy(() => {
       const maps: tf.Tensor4D[] = [];
-      let x = this.preprocess(image);
-      for (const layer of this.preset.layers) {
-        if (layer.kind === 'pool') {
-          x = maxPool2x2(x);
-          continue;
-        }
-        x = convRelu(x, this.convs.get(layer.name)!);
-        if (this.preset.taps.includes(layer.name)) maps.push(x);
-      }
+      this.forEachTap(image, (map) => maps.push(map));
       return maps;
+    });
+  }
+
+  /**
+   * Bilinear hypercolumns `[N_r, d]` of `image` at each set of locations (spec §8.2): the same
+   * values as `bilinearHypercolumns(this.taps(image), locations)`, with each tap looked up as soon
+   * as its layer has run. The order is for memory: the backward then meets each lookup where it
+   * reaches that layer, so one map-sized tap gradient is alive at a time instead of all of them
+   * (at 1024 px these are 0.8 GB together).
+   */
+  hypercolumnsAt(image: tf.Tensor4D, locationSets: readonly Locations[]): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const columns = locationSets.map(() => [] as tf.Tensor2D[]);
+      const lookUp = (tap: Tap) => locationSets.forEach((locations, r) => columns[r].push(bilinearTapColumns(tap, locations)));
+      lookUp({ map: image, stride: 1 });
+      const scale = this.preset.featureScale;
+      this.forEachTap(image, (map, i) => lookUp({ map, stride: this.tapStrides[i + 1], scale }));
+      return columns.map((c) => tf.concat(c, 1) as tf.Tensor2D);
     });
   }
 

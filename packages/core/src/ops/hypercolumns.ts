@@ -78,7 +78,7 @@ function asMatrix(tap: Tap): tf.Tensor2D {
  * gradient are freed as soon as they are used (TF.js' autograd of the same chain keeps a
  * map-sized tensor per tap alive until the whole backward ends).
  */
-function bilinearTapColumns(tap: Tap, locations: Locations): tf.Tensor2D {
+export function bilinearTapColumns(tap: Tap, locations: Locations): tf.Tensor2D {
   const n = locations.rows.length;
   const [, h, w, c] = tap.map.shape;
   const scale = tap.scale != null && tap.scale !== 1 ? tap.scale : undefined;

@@ -1,7 +1,7 @@
 import { tf } from '../tfjs.js';
 import type { VggFeatureExtractor } from '../model/vgg.js';
 import type { CosineOptions } from '../ops/distances.js';
-import { bilinearHypercolumns, nearestHypercolumns, type Locations, type Tap } from '../ops/hypercolumns.js';
+import { nearestHypercolumns, type Locations, type Tap } from '../ops/hypercolumns.js';
 import { disposeStyleSamples, objectiveTerms, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
 import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
 import { TorchRmsprop } from '../ops/rmsprop.js';
@@ -120,9 +120,9 @@ export async function* optimiseScale(
       const { value, grads } = tf.valueAndGrads((...ls: tf.Tensor[]) => {
         const image = synthesizePyramid(ls as tf.Tensor4D[]);
         if (keepX) captured.X = tf.keep(image);
-        const taps = extractor.taps(image);
+        const hypercolumns = extractor.hypercolumnsAt(image, locations);
         const perRegion = regions.map((region, r) =>
-          objectiveTerms(bilinearHypercolumns(taps, locations[r]), contentSamples[r], region.style, plan.alpha, inputs.cosine),
+          objectiveTerms(hypercolumns[r], contentSamples[r], region.style, plan.alpha, inputs.cosine),
         );
         const mean = (k: 'loss' | 'content' | 'remd' | 'moment' | 'palette') =>
           tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
