@@ -37,7 +37,7 @@ export function flipKernel(kernel: Float32Array, inChannels: number, outChannels
  * flipped kernel (DESIGN: the wasm backprop-input kernel is ≈10× slower than the forward) and
  * which computes no weight gradient (the network is frozen).
  */
-function convRelu(x: tf.Tensor4D, conv: DeviceConv): tf.Tensor4D {
+function convRelu(x: tf.Tensor4D, conv: DeviceConv, saveMaskOnly = false): tf.Tensor4D {
   const op = customUnaryOp<tf.Tensor4D, tf.Tensor4D>((xIn, save) => {
     const y = tf.fused.conv2d({
       x: xIn,
@@ -47,12 +47,15 @@ function convRelu(x: tf.Tensor4D, conv: DeviceConv): tf.Tensor4D {
       bias: conv.bias,
       activation: 'relu',
     });
-    save([y]);
+    // The backward needs only where y > 0: kept as a 1-byte mask when nothing else keeps y
+    // (a max pool after this layer saves y itself), so y can be freed during the forward.
+    save([saveMaskOnly ? tf.greater(y, 0) : y]);
     return {
       value: y,
-      gradFunc: (dy, saved) => {
-        // ReLU's gradient mask: step(y) is 1 where y > 0 and 0 at y = 0 (one kernel, not compare + cast).
-        const active = tf.mul(dy, tf.step(saved[0])) as tf.Tensor4D;
+      gradFunc: (dy, [saved]) => {
+        // ReLU's gradient mask: 1 where y > 0, 0 at y = 0 (step(y): one kernel, not compare + cast).
+        const mask = saved.dtype === 'bool' ? tf.cast(saved, 'float32') : tf.step(saved);
+        const active = tf.mul(dy, mask) as tf.Tensor4D;
         return tf.conv2d(active, conv.flippedKernel, 1, 'same');
       },
     };
@@ -134,19 +137,25 @@ export class VggFeatureExtractor {
     }
   }
 
-  /** Runs the layers on `image`, calling `onTap` with each tapped map as soon as it exists. */
-  private forEachTap(image: tf.Tensor4D, onTap: (map: tf.Tensor4D, tapIndex: number) => void): void {
+  /**
+   * Runs the layers on `image`, calling `onTap` with each tapped map as soon as it exists. With
+   * `releaseMaps`, each layer's output is disposed once the next layer has run (what the backward
+   * needs is saved by the ops themselves), so the forward holds masks instead of activations.
+   */
+  private forEachTap(image: tf.Tensor4D, onTap: (map: tf.Tensor4D, tapIndex: number) => void, releaseMaps = false): void {
     this.checkSize(image);
+    const layers = this.preset.layers;
     let x = this.preprocess(image);
     let tapIndex = 0;
-    for (const layer of this.preset.layers) {
-      if (layer.kind === 'pool') {
-        x = maxPool2x2(x);
-        continue;
-      }
-      x = convRelu(x, this.convs.get(layer.name)!);
-      if (this.preset.taps.includes(layer.name)) onTap(x, tapIndex++);
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      const next =
+        layer.kind === 'pool' ? maxPool2x2(x) : convRelu(x, this.convs.get(layer.name)!, releaseMaps && layers[i + 1]?.kind !== 'pool');
+      if (releaseMaps) x.dispose();
+      x = next;
+      if (layer.kind !== 'pool' && this.preset.taps.includes(layer.name)) onTap(x, tapIndex++);
     }
+    if (releaseMaps) x.dispose();
   }
 
   /** Post-ReLU VGG tap maps (no raw RGB), in the preset's tap order. */
@@ -171,7 +180,7 @@ export class VggFeatureExtractor {
       const lookUp = (tap: Tap) => locationSets.forEach((locations, r) => columns[r].push(bilinearTapColumns(tap, locations)));
       lookUp({ map: image, stride: 1 });
       const scale = this.preset.featureScale;
-      this.forEachTap(image, (map, i) => lookUp({ map, stride: this.tapStrides[i + 1], scale }));
+      this.forEachTap(image, (map, i) => lookUp({ map, stride: this.tapStrides[i + 1], scale }), true);
       return columns.map((c) => tf.concat(c, 1) as tf.Tensor2D);
     });
   }
