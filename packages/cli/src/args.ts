@@ -21,7 +21,7 @@ Options:
                            per scale, 3×1000 style samples) | draft (256 px preview)
       --size N             long side of the output in pixels (default 512; draft 256)
       --content-weight W   content weight; α starts at 16·W (default 1)
-      --iterations N       iterations per scale (default 250; fast 100, draft 15)
+      --iterations N       iterations per scale (default 250; fast 100, draft 10)
       --scales N           number of scales (default: 64, 128, … up to --size; draft 2)
       --seed N             seed for a reproducible run (default: random, printed)
       --sampler MODE       paired (default) | reference (the authors' independent shuffles)

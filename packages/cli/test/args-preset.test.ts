@@ -9,7 +9,7 @@ describe('--preset', () => {
   });
   it('fast and draft set size, iterations and scales; explicit flags win', () => {
     expect(run('--preset', 'fast')).toMatchObject({ preset: 'fast', size: 512, iterations: 100, scales: undefined });
-    expect(run('--preset', 'draft')).toMatchObject({ preset: 'draft', size: 256, iterations: 15, scales: 2 });
+    expect(run('--preset', 'draft')).toMatchObject({ preset: 'draft', size: 256, iterations: 10, scales: 2 });
     expect(run('--preset', 'draft', '--iterations', '5')).toMatchObject({ iterations: 5, scales: 2 });
     expect(run('--preset', 'draft', '--size', '512')).toMatchObject({ size: 512, scales: undefined });
   });

@@ -15,7 +15,7 @@ describe('quality presets', () => {
     const fast = resolveOptions({ ...base, preset: 'fast' });
     expect([fast.size, fast.iterations, fast.styleDraws, fast.styleSamplesPerDraw]).toEqual([512, 100, 3, 1000]);
     const draft = resolveOptions({ ...base, preset: 'draft' });
-    expect([draft.size, draft.scales, draft.iterations, draft.samplesPerStep, draft.styleDraws]).toEqual([256, 2, 15, 256, 1]);
+    expect([draft.size, draft.scales, draft.iterations, draft.samplesPerStep, draft.styleDraws]).toEqual([256, 2, 10, 256, 1]);
     expect(QUALITY_PRESETS.draft.size).toBe(256);
   });
 

@@ -27,14 +27,14 @@ export interface PresetDefaults {
  *   5 × 1000 style samples).
  * - `fast`: 100 iterations per scale and 3 × 1000 style samples, ≈ 4× less work; the reference's
  *   own loss curves are within ≈5 % of their final value by iteration 100.
- * - `draft`: a 256 px preview from two scales (128, 256) of 15 iterations with 256 output and
+ * - `draft`: a 256 px preview from two scales (128, 256) of 10 iterations with 256 output and
  *   1 × 1000 style samples: under a minute on two cores with wasm (the VGG pass at 256 px alone
- *   is ≈ 60 GFLOP per iteration, so a minute allows about 15 iterations there).
+ *   is ≈ 60 GFLOP per iteration, so a minute allows about 10–15 iterations there).
  */
 export const QUALITY_PRESETS: Readonly<Record<QualityPreset, Readonly<PresetDefaults>>> = {
   reference: { size: 512, iterations: 250, samplesPerStep: 1024, styleDraws: 5, styleSamplesPerDraw: 1000 },
   fast: { size: 512, iterations: 100, samplesPerStep: 1024, styleDraws: 3, styleSamplesPerDraw: 1000 },
-  draft: { size: 256, iterations: 15, scales: 2, samplesPerStep: 256, styleDraws: 1, styleSamplesPerDraw: 1000 },
+  draft: { size: 256, iterations: 10, scales: 2, samplesPerStep: 256, styleDraws: 1, styleSamplesPerDraw: 1000 },
 };
 
 /** Everything a STROTSS job takes. Only `content`, `style` and `weights` are required. */
