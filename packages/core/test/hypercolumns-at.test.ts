@@ -1,0 +1,50 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf, convLayers, FEATURE_EXTRACTORS, VggFeatureExtractor, type VggWeights } from '@strotss/core';
+import { bilinearHypercolumns } from '../src/ops/hypercolumns.js';
+
+/** Small seeded weights: the check is about the order of lookups and freed tensors, not the values. */
+function seededWeights(): VggWeights {
+  let state = 7;
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.2;
+  const out: VggWeights = {};
+  for (const c of convLayers(FEATURE_EXTRACTORS.vgg16)) {
+    out[c.name] = { kernel: Float32Array.from({ length: 9 * c.inChannels * c.outChannels }, next), bias: Float32Array.from({ length: c.outChannels }, next) };
+  }
+  return out;
+}
+
+describe('VggFeatureExtractor.hypercolumnsAt', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('equals bilinearHypercolumns(taps(image)) in value and in its gradient, and frees what it made', () => {
+    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededWeights());
+    const image = tf.randomUniform([1, 32, 24, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const sets = [
+      { rows: Int32Array.of(0, 5, 31, 17), cols: Int32Array.of(0, 23, 11, 4) },
+      { rows: Int32Array.of(9, 30), cols: Int32Array.of(2, 21) },
+    ];
+    const weights = sets.map((s, r) => tf.randomUniform([s.rows.length, extractor.hypercolumnWidth], -1, 1, 'float32', 10 + r));
+    const objective = (columns: (x: tf.Tensor4D) => tf.Tensor2D[]) => (x: tf.Tensor) =>
+      tf.addN(columns(x as tf.Tensor4D).map((h, r) => tf.sum(tf.mul(h, weights[r])))) as tf.Scalar;
+    const before = tf.memory().numTensors;
+    const fused = tf.valueAndGrad(objective((x) => extractor.hypercolumnsAt(x, sets)))(image);
+    const separate = tf.valueAndGrad(objective((x) => {
+      const taps = extractor.taps(x);
+      return sets.map((s) => bilinearHypercolumns(taps, s));
+    }))(image);
+    expect(fused.value.dataSync()[0]).toBe(separate.value.dataSync()[0]);
+    // A map's gradient sums the chain's and every set's lookup in a different order here
+    // ((chain + g1) + g0 instead of (g1 + g0) + chain): equal up to float32 rounding.
+    const got = fused.grad.dataSync();
+    const want = separate.grad.dataSync();
+    const scale = Math.max(...Array.from(want, Math.abs));
+    const worst = Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i])));
+    expect(worst / scale).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before + 4);
+    tf.dispose([fused.value, fused.grad, separate.value, separate.grad, image, ...weights]);
+    extractor.dispose();
+  });
+});
