@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { tf, stylize, resolveBackend, convLayers, FEATURE_EXTRACTORS, type RgbaImage, type VggWeights } from '@strotss/core';
+import { tf, stylize, resolveBackend, FEATURE_EXTRACTORS, type RgbaImage } from '@strotss/core';
+import { syntheticWeights } from './lib/iteration-cost.js';
 import '@strotss/backend-node';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, iterations: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' } } });
@@ -14,17 +15,13 @@ async function image4x3(path: string): Promise<RgbaImage> {
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 const model = FEATURE_EXTRACTORS.vgg16;
-const weights: Record<string, { kernel: Float32Array; bias: Float32Array }> = {};
-for (const c of convLayers(model)) {
-  const kernel = new Float32Array(9 * c.inChannels * c.outChannels).map(() => (Math.random() - 0.5) * Math.sqrt(24 / (9 * c.inChannels)));
-  weights[c.name] = { kernel, bias: new Float32Array(c.outChannels) };
-}
+const weights = syntheticWeights(model);
 await resolveBackend(String(values.backend));
 const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
 const iterations = Number(values.iterations);
 const t0 = performance.now();
 const info = await tf.profile(async () => {
-  await stylize({ content, style, weights: weights as VggWeights, model, size: Number(values.size), scales: 1, iterations, seed: 1, backend: String(values.backend) }).result;
+  await stylize({ content, style, weights, model, size: Number(values.size), scales: 1, iterations, seed: 1, backend: String(values.backend) }).result;
 });
 const wall = (performance.now() - t0) / 1000;
 const byName = new Map<string, { ms: number; count: number }>();

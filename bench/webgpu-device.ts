@@ -24,7 +24,6 @@ import {
   VGG19_CAFFE,
   FEATURE_EXTRACTORS,
   QUALITY_PRESETS,
-  type ByteSource,
   type RgbaImage,
 } from '@strotss/core';
 import {
@@ -35,6 +34,7 @@ import {
   type StylizeRunResult,
   type StylizeRunSpec,
 } from '@strotss/core/testing';
+import { fileByteSource } from '../packages/backend-node/src/fs-byte-source.js';
 import { iterationFlops, secondsPerIteration, syntheticWeights, throughput } from './lib/iteration-cost.js';
 
 const { positionals, values } = parseArgs({
@@ -65,10 +65,9 @@ const runSpec = (iterations: number, content: RgbaImage, style: RgbaImage, weigh
   seed: 0,
 });
 
-const files: ByteSource = {
-  read: async (p) => new Uint8Array(await readFile(p)),
-  resolve: (base, rel) => join(base.replace(/[^/]*$/, ''), rel),
-};
+// backend-node's file reader, from its own module: the package's index also loads sharp, which
+// the GPU machine does not have.
+const files = fileByteSource();
 
 interface RawImage {
   name: string;
