@@ -126,7 +126,9 @@ export async function resolveBackend(preference: string | readonly string[] = 'a
   }
   const lines = skipped.map((s) => `  - ${s.id}: ${s.reason}`).join('\n');
   throw new BackendUnavailableError(
-    `No usable backend for '${wanted.join(', ')}'.\n${lines}\nInstall or register a backend (e.g. import '@strotss/backend-node'), or pick another with --backend.`,
+    (w) =>
+      `No usable backend for '${wanted.join(', ')}'.\n${lines}\n` +
+      `Install or register a backend (e.g. import '@strotss/backend-node'), or pick another with ${w.option('backend') ?? 'backend'}.`,
     skipped,
   );
 }

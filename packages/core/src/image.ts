@@ -1,5 +1,5 @@
 import { tf } from './tfjs.js';
-import { InvalidImageError } from './errors.js';
+import { InvalidImageError, type Wording } from './errors.js';
 
 /**
  * The one image type the core accepts and returns: 8-bit RGBA, row-major, the shape of the
@@ -11,20 +11,26 @@ export interface RgbaImage {
   data: Uint8ClampedArray;
 }
 
-/** Checks that `image` is a non-empty RGBA image whose buffer matches its size; throws InvalidImageError. */
-export function assertRgbaImage(image: RgbaImage, what = 'image'): void {
+/**
+ * Checks that `image` is a non-empty RGBA image whose buffer matches its size; throws InvalidImageError.
+ * `option` names the input (e.g. `content`) in the error's details and wording.
+ */
+export function assertRgbaImage(image: RgbaImage, what = 'image', option?: string): void {
+  const name = (w: Wording) => (option ? w.input(option, what) : what);
+  const details = { option };
   if (image == null || typeof image !== 'object') {
-    throw new InvalidImageError(`The ${what} is ${String(image)}; pass {width, height, data} with RGBA bytes.`);
+    throw new InvalidImageError((w) => `The ${name(w)} is ${String(image)}; pass {width, height, data} with RGBA bytes.`, { details });
   }
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new InvalidImageError(
-      `The ${what} is ${width}×${height} pixels; it must have a positive integer width and height.`,
-    );
+    throw new InvalidImageError((w) => `The ${name(w)} is ${width}×${height} pixels; it must have a positive integer width and height.`, {
+      details,
+    });
   }
   if (data == null || data.length !== width * height * 4) {
     throw new InvalidImageError(
-      `The ${what} holds ${data?.length ?? 0} bytes but ${width}×${height} RGBA needs ${width * height * 4}.`,
+      (w) => `The ${name(w)} holds ${data?.length ?? 0} bytes but ${width}×${height} RGBA needs ${width * height * 4}.`,
+      { details },
     );
   }
 }

@@ -1,6 +1,9 @@
 import { tf } from './tfjs.js';
 import { resolveBackend, type BackendWorkload } from './backend.js';
-import { StyleTransferAbortError } from './errors.js';
+import { InvalidOptionError, StyleTransferAbortError } from './errors.js';
+import { acquireEngine } from './engine-lock.js';
+import { assertRgbaImage } from './image.js';
+import { weightsModel } from './model/presets.js';
 import type { RgbaImage } from './image.js';
 import { resolveOptions, type StyleTransferOptions } from './strotss/options.js';
 import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
@@ -8,8 +11,11 @@ import type { VggWeights } from './model/presets.js';
 import { scaledSize } from './ops/resize.js';
 import type { ResolvedOptions } from './strotss/options.js';
 
-/** Where a job is. `cancelled` is a status, not an error. */
-export type JobStatus = 'starting' | 'running' | 'done' | 'error' | 'cancelled';
+/**
+ * Where a job is. `queued`: another job of this process holds the engine (jobs run one at a time);
+ * `cancelled` is a status, not an error.
+ */
+export type JobStatus = 'queued' | 'starting' | 'running' | 'done' | 'error' | 'cancelled';
 
 /** Everything a UI needs to render a job; a new object on every change (safe for useSyncExternalStore). */
 export interface JobSnapshot {
@@ -28,6 +34,10 @@ export interface JobSnapshot {
   result?: RgbaImage;
   error?: Error;
   seed?: number;
+  /** While queued: jobs ahead of this one (the running one included). */
+  queuedBehind?: number;
+  /** Warnings so far (tiny images, guidance regions that vanish at a scale, …). */
+  warnings?: ReadonlyArray<Extract<StyleTransferEvent, { type: 'warning' }>>;
 }
 
 type Listener<T> = (value: T) => void;
@@ -42,6 +52,8 @@ export class StyleTransferJob {
   private readonly listeners = new Set<Listener<JobSnapshot>>();
   private readonly eventListeners = new Set<Listener<StyleTransferEvent>>();
   private readonly controller = new AbortController();
+  /** Tensors this job allocated and did not free (counted when it settles; 0 for a correct job). */
+  leakedTensors = 0;
 
   constructor(options: StyleTransferOptions) {
     if (options.signal) {
@@ -88,46 +100,36 @@ export class StyleTransferJob {
   }
 
   private async run(options: StyleTransferOptions): Promise<RgbaImage> {
+    // Never throw from the constructor: every error, option errors included, arrives through `result`.
+    await Promise.resolve();
     const signal = this.controller.signal;
-    const tensorsBefore = tf.memory().numTensors;
+    let release: (() => void) | undefined;
+    let tensorsBefore: number | undefined;
     try {
       const resolved = resolveOptions(options);
+      checkJobInputs(options, resolved);
+      release = await acquireEngine(signal, (ahead) => this.update({ status: 'queued', queuedBehind: ahead }));
+      this.update({ status: 'starting', queuedBehind: undefined });
       const { backend } = await resolveBackend(options.backend ?? 'auto');
+      // Counted once this job holds the engine: no other job allocates until it releases it.
+      tensorsBefore = tf.memory().numTensors;
       this.update({ backend: backend.id, seed: resolved.seed });
       backend.checkWorkload?.(jobWorkload(resolved, options.content, options.style));
       const weights = await this.loadWeights(options);
+      checkWeightsFitModel(weights, resolved.model);
       if (signal.aborted) throw new StyleTransferAbortError();
       this.update({ status: 'running' });
-      let total = 0;
-      let done = 0;
-      const generator = runStrotss({
-        content: options.content,
-        style: options.style,
-        weights,
-        options: resolved,
-        samplingPlan: options.samplingPlan,
-        guidance: options.guidance,
-        signal,
-      });
-      for (;;) {
-        const next = await generator.next();
-        if (next.done) {
-          return next.value;
-        }
-        const event = next.value;
-        this.emit(event);
-        if (event.type === 'scale') {
-          total = total || event.iterations * event.scales;
-          this.update({ scale: event.scale, scales: event.scales, iterations: event.iterations, iteration: 0 });
-        } else if (event.type === 'step') {
-          done++;
-          this.update({ iteration: event.iteration + 1, loss: event.loss, etaSeconds: event.etaSeconds, progress: total ? done / total : 0 });
-        } else if (event.type === 'preview') {
-          this.update({ preview: event.image });
-        } else if (event.type === 'done') {
-          this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });
-        }
-      }
+      return await this.follow(
+        runStrotss({
+          content: options.content,
+          style: options.style,
+          weights,
+          options: resolved,
+          samplingPlan: options.samplingPlan,
+          guidance: options.guidance,
+          signal,
+        }),
+      );
     } catch (e) {
       const error = e as Error;
       if (error instanceof StyleTransferAbortError || signal.aborted) {
@@ -137,8 +139,37 @@ export class StyleTransferJob {
       this.update({ status: 'error', error });
       throw error;
     } finally {
-      const leaked = tf.memory().numTensors - tensorsBefore;
-      if (leaked > 0 && typeof console !== 'undefined') console.warn(`strotss: ${leaked} tensors leaked by a job`);
+      if (tensorsBefore !== undefined) {
+        const leaked = tf.memory().numTensors - tensorsBefore;
+        this.leakedTensors = Math.max(0, leaked);
+        if (leaked > 0 && typeof console !== 'undefined') console.warn(`strotss: ${leaked} tensors leaked by a job`);
+      }
+      release?.();
+    }
+  }
+
+  /** Forwards the algorithm's events to listeners and the snapshot; returns its image. */
+  private async follow(generator: AsyncGenerator<StyleTransferEvent, RgbaImage, void>): Promise<RgbaImage> {
+    let total = 0;
+    let done = 0;
+    for (;;) {
+      const next = await generator.next();
+      if (next.done) return next.value;
+      const event = next.value;
+      this.emit(event);
+      if (event.type === 'scale') {
+        total = total || event.iterations * event.scales;
+        this.update({ scale: event.scale, scales: event.scales, iterations: event.iterations, iteration: 0 });
+      } else if (event.type === 'step') {
+        done++;
+        this.update({ iteration: event.iteration + 1, loss: event.loss, etaSeconds: event.etaSeconds, progress: total ? done / total : 0 });
+      } else if (event.type === 'preview') {
+        this.update({ preview: event.image });
+      } else if (event.type === 'warning') {
+        this.update({ warnings: [...(this.snapshot.warnings ?? []), event] });
+      } else if (event.type === 'done') {
+        this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });
+      }
     }
   }
 
@@ -167,6 +198,27 @@ function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaIm
           return { label, width, height };
         }),
   };
+}
+
+/** Checks what can be checked before the job queues: the images' shapes and weights given as an object. */
+function checkJobInputs(options: StyleTransferOptions, resolved: ResolvedOptions): void {
+  assertRgbaImage(options.content, 'content image', 'content');
+  assertRgbaImage(options.style, 'style image', 'style');
+  if (options.weights == null) {
+    throw new InvalidOptionError('weights is missing; pass loaded VGG weights or a loader (e.g. vggWeightsLoader()).', { details: { option: 'weights' } });
+  }
+  if (typeof options.weights !== 'function') checkWeightsFitModel(options.weights, resolved.model);
+}
+
+/** Throws when `weights` were made for another feature extractor than `model` (VGG19 weights read as VGG16 run silently wrong). */
+function checkWeightsFitModel(weights: VggWeights, model: ResolvedOptions['model']): void {
+  const of = weightsModel(weights);
+  if (of && of !== model.id) {
+    throw new InvalidOptionError(
+      (w) => `model is '${model.id}' but the weights are ${of} weights; pass ${w.option('model') ?? 'model'} ${of}, or ${model.id} weights.`,
+      { details: { option: 'model', value: model.id } },
+    );
+  }
 }
 
 /** Starts a STROTSS job (weights, backend and images in `options`) and returns its handle. */

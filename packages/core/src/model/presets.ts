@@ -108,3 +108,25 @@ export interface ConvWeights {
 
 /** All conv weights a preset needs, keyed by canonical conv name (`conv1_1` …). */
 export type VggWeights = Readonly<Record<string, ConvWeights>>;
+
+/** Which preset a weights object was loaded for (set by the loaders; absent for hand-made objects). */
+const loadedFor = new WeakMap<VggWeights, FeatureExtractorId>();
+
+/** Records that `weights` were loaded for preset `id`; returns them. */
+export function tagWeights<W extends VggWeights>(weights: W, id: FeatureExtractorId): W {
+  loadedFor.set(weights, id);
+  return weights;
+}
+
+/**
+ * The preset `weights` belong to: the one they were loaded for, else the preset whose conv layers
+ * are exactly the weights' keys; undefined when neither tells.
+ */
+export function weightsModel(weights: VggWeights): FeatureExtractorId | undefined {
+  const tagged = loadedFor.get(weights);
+  if (tagged) return tagged;
+  const keys = Object.keys(weights).sort().join(',');
+  return (Object.values(FEATURE_EXTRACTORS) as FeatureExtractorPreset[]).find(
+    (p) => convLayers(p).map((c) => c.name).sort().join(',') === keys,
+  )?.id;
+}

@@ -1,6 +1,7 @@
 import { tf } from '../tfjs.js';
-import { InvalidImageError } from '../errors.js';
-import type { RgbaImage } from '../image.js';
+import { InvalidImageError, type Wording } from '../errors.js';
+import { assertRgbaImage, type RgbaImage } from '../image.js';
+import type { StyleTransferWarning } from './stylize.js';
 import { resizeHalfPixel } from '../ops/resize.js';
 
 /** Region guidance (spec §11.1, the reference's `-gr`): two flat-colour masks, one per image. */
@@ -39,18 +40,83 @@ export function findRegions(guidance: RegionGuidance): Region[] {
     .sort((a, b) => a.colour - b.colour);
   if (regions.length === 0) {
     throw new InvalidImageError(
-      `The style guidance has no colour on more than ${threshold} pixels, so it defines no region; ` +
-        'use flat colours over large areas, or lower minRegionPixels.',
+      (w) =>
+        `The ${w.input('guidance.style', 'style guidance')} has no colour on more than ${threshold} pixels, so it defines no region; ` +
+        `paint flat colours over large areas` +
+        (w.option('guidance.minRegionPixels') ? `, or lower ${w.option('guidance.minRegionPixels')}.` : '.'),
+      { details: { option: 'guidance.style', limit: threshold } },
     );
   }
   return regions;
+}
+
+/** Colours (packed RGBA) present in an image, with their pixel counts. */
+function colourCounts(image: RgbaImage): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (let p = 0; p < image.data.length; p += 4) {
+    const c = packColour(image.data, p);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Relative difference of two aspect ratios above which a mask does not belong to its image. */
+const ASPECT_TOLERANCE = 0.02;
+
+/**
+ * Validates a guidance pair against its images (spec §11.1) and finds its regions. Throws when a
+ * mask's aspect ratio differs from its image's, or when the content mask has none of the regions'
+ * colours (the guidance would do nothing); warns when only some region colours are missing there
+ * (those style regions then apply to the whole output, as in the reference).
+ */
+export function checkGuidance(
+  guidance: RegionGuidance,
+  content: RgbaImage,
+  style: RgbaImage,
+): { regions: Region[]; warnings: StyleTransferWarning[] } {
+  for (const [key, mask, image] of [['content', guidance.content, content], ['style', guidance.style, style]] as const) {
+    assertRgbaImage(mask, `${key} guidance`, `guidance.${key}`);
+    const ratio = mask.width / mask.height;
+    const want = image.width / image.height;
+    if (Math.abs(ratio - want) / want > ASPECT_TOLERANCE) {
+      throw new InvalidImageError(
+        (w: Wording) =>
+          `The ${w.input(`guidance.${key}`, `${key} guidance`)} is ${mask.width}×${mask.height} but the ${w.input(key, `${key} image`)} is ` +
+          `${image.width}×${image.height}: a mask must have the aspect ratio of its image (${ratio.toFixed(3)} vs ${want.toFixed(3)}). ` +
+          'Draw it over the image at the same size.',
+        { details: { option: `guidance.${key}`, value: `${mask.width}×${mask.height}` } },
+      );
+    }
+  }
+  const regions = findRegions(guidance);
+  const inContent = colourCounts(guidance.content);
+  const missing = regions.filter((r) => !inContent.has(r.colour));
+  if (missing.length === regions.length) {
+    const found = [...inContent.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([c]) => colourHex(c));
+    throw new InvalidImageError(
+      (w: Wording) =>
+        `The ${w.input('guidance.content', 'content guidance')} has none of the region colours of the ` +
+        `${w.input('guidance.style', 'style guidance')} (${regions.map((r) => colourHex(r.colour)).join(', ')}); its main colours are ` +
+        `${found.join(', ')}. Paint both masks with the same flat colours (lossless PNG: JPEG edges change colours).`,
+      { details: { option: 'guidance.content' } },
+    );
+  }
+  const warnings: StyleTransferWarning[] = missing.map((r) => ({
+    type: 'warning',
+    code: 'GUIDANCE_COLOUR_MISSING',
+    message:
+      `Region ${colourHex(r.colour)} of the style guidance does not occur in the content guidance: ` +
+      'as in the reference, that style region then applies to the whole output.',
+    details: { option: 'guidance.content', value: colourHex(r.colour) },
+  }));
+  return { regions, warnings };
 }
 
 /**
  * The mask of `colour` in `guide`, resized (half-pixel bilinear) to `height × width` and
  * thresholded as the reference does: max < 0.1 → the whole image; else value > 0.5 (spec §11.1).
  */
-export async function regionMask(guide: RgbaImage, colour: number, height: number, width: number, what: string): Promise<Uint8Array> {
+export async function regionMask(guide: RgbaImage, colour: number, height: number, width: number, what: 'content' | 'style'): Promise<Uint8Array> {
   const exact = new Float32Array(guide.width * guide.height);
   for (let i = 0, p = 0; i < exact.length; i++, p += 4) exact[i] = packColour(guide.data, p) === colour ? 1 : 0;
   // Read back asynchronously: WebGPU in Node has no synchronous readback.
@@ -65,8 +131,11 @@ export async function regionMask(guide: RgbaImage, colour: number, height: numbe
   for (let i = 0; i < mask.length; i++) if (resized[i] > 0.5) mask[i] = 1, count++;
   if (count === 0) {
     throw new InvalidImageError(
-      `Region ${colourHex(colour)} of the ${what} guidance vanishes at ${width}×${height} (its largest coverage is ${max.toFixed(2)}); ` +
-        'make that region larger or merge it into a neighbour.',
+      (w: Wording) =>
+        `Region ${colourHex(colour)} of the ${w.input(`guidance.${what}`, `${what} guidance`)} vanishes at ${width}×${height} ` +
+        `(its largest coverage is ${max.toFixed(2)}): make that region larger or merge it into a neighbour, ` +
+        `or start at a larger first scale (fewer ${w.option('scales') ?? 'scales'}).`,
+      { details: { option: `guidance.${what}`, value: colourHex(colour), limit: width } },
     );
   }
   return mask;

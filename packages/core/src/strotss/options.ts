@@ -1,4 +1,5 @@
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, type Wording } from '../errors.js';
+import { defaultScaleCount } from './schedule.js';
 import type { RgbaImage } from '../image.js';
 import { FEATURE_EXTRACTORS, type FeatureExtractorId, type FeatureExtractorPreset, type VggWeights } from '../model/presets.js';
 import { DEFAULT_COSINE_EPSILON } from '../ops/distances.js';
@@ -97,8 +98,36 @@ export interface ResolvedOptions {
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, fix: string): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v <= 0) throw new InvalidOptionError(`${name} is ${value}; it must be a positive integer (${fix}).`);
+  if (!Number.isInteger(v) || v <= 0) {
+    throw new InvalidOptionError((w) => `${w.option(name) ?? name} is ${value}; it must be a positive integer (${fix}).`, {
+      details: { option: name, value },
+    });
+  }
   return v;
+}
+
+/** An option error worded per front end: `${option} is ${value}; ${rest}`. */
+function badOption(name: string, value: unknown, rest: (w: Wording) => string): InvalidOptionError {
+  const shown = typeof value === 'string' ? `'${value}'` : String(value);
+  return new InvalidOptionError((w) => `${w.option(name) ?? name} is ${shown}; ${rest(w)}`, { details: { option: name, value } });
+}
+
+/** The fewest pixels on the long side of the first scale: the VGGs pool four times (spec §4). */
+const MIN_FIRST_SCALE = 16;
+
+/** Throws when `scales` scales halving down from `size` would make the first scale smaller than the VGG can take. */
+function checkScaleCount(size: number, scales: number | undefined): void {
+  const count = scales ?? defaultScaleCount(size);
+  if (Math.round(size / 2 ** (count - 1)) >= MIN_FIRST_SCALE) return;
+  let fits = 1;
+  while (Math.round(size / 2 ** fits) >= MIN_FIRST_SCALE) fits++;
+  throw new InvalidOptionError(
+    (w) =>
+      `${w.option('scales') ?? 'scales'} is ${count} with ${w.option('size') ?? 'size'} ${size}: the first scale would be ` +
+      `${Math.round(size / 2 ** (count - 1))} px long, but the VGG needs at least ${MIN_FIRST_SCALE}. ` +
+      `Use at most ${fits} scales, or a larger ${w.option('size') ?? 'size'}.`,
+    { details: { option: 'scales', value: count, fits } },
+  );
 }
 
 /** Fills in defaults and validates; throws InvalidOptionError naming the value and the fix. */
@@ -106,37 +135,35 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
   const id = options.model ?? 'vgg16';
   // Own keys only: an inherited name such as 'toString' must not pass as a preset.
   const model = typeof id === 'object' ? id : Object.hasOwn(FEATURE_EXTRACTORS, id) ? FEATURE_EXTRACTORS[id] : undefined;
-  if (!model) {
-    throw new InvalidOptionError(`model is '${String(options.model)}'; use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
-  }
+  if (!model) throw badOption('model', options.model, () => `use one of ${Object.keys(FEATURE_EXTRACTORS).join(', ')}.`);
   const presetName = options.preset ?? 'reference';
   if (!Object.hasOwn(QUALITY_PRESETS, presetName)) {
-    throw new InvalidOptionError(`preset is '${String(options.preset)}'; use one of ${Object.keys(QUALITY_PRESETS).join(', ')}.`);
+    throw badOption('preset', options.preset, () => `use one of ${Object.keys(QUALITY_PRESETS).join(', ')}.`);
   }
   const preset = QUALITY_PRESETS[presetName];
   const size = positiveInteger('size', options.size, preset.size, 'e.g. 512');
-  if (size < 16) throw new InvalidOptionError(`size is ${size}; the VGG needs a long side of at least 16 pixels (use 64 or more).`);
+  if (size < MIN_FIRST_SCALE) throw badOption('size', size, () => `the VGG needs a long side of at least ${MIN_FIRST_SCALE} pixels (use 64 or more).`);
   const contentWeight = options.contentWeight ?? 1;
-  if (!Number.isFinite(contentWeight) || contentWeight < 0) {
-    throw new InvalidOptionError(`contentWeight is ${options.contentWeight}; it must be a finite number ≥ 0 (default 1).`);
+  if (typeof contentWeight !== 'number' || !Number.isFinite(contentWeight) || contentWeight < 0) {
+    throw badOption('contentWeight', options.contentWeight, () => 'it must be a finite number ≥ 0 (default 1).');
   }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  if (!Number.isInteger(seed)) throw new InvalidOptionError(`seed is ${options.seed}; it must be an integer.`);
+  if (!Number.isSafeInteger(seed)) throw badOption('seed', options.seed, () => 'it must be an integer.');
   const sampler = options.sampler ?? 'paired';
-  if (sampler !== 'paired' && sampler !== 'reference') {
-    throw new InvalidOptionError(`sampler is '${String(sampler)}'; use 'paired' or 'reference'.`);
-  }
+  if (sampler !== 'paired' && sampler !== 'reference') throw badOption('sampler', sampler, () => "use 'paired' or 'reference'.");
   const cosineEpsilon = options.cosineEpsilon ?? DEFAULT_COSINE_EPSILON;
-  if (!(cosineEpsilon >= 0)) throw new InvalidOptionError(`cosineEpsilon is ${cosineEpsilon}; it must be ≥ 0.`);
+  if (!(cosineEpsilon >= 0)) throw badOption('cosineEpsilon', cosineEpsilon, () => 'it must be ≥ 0.');
   // A preset's scale count belongs to its size: an explicit size alone gets the default count.
   const presetScales = options.size === undefined ? preset.scales : undefined;
+  const scales = options.scales === undefined ? presetScales : positiveInteger('scales', options.scales, 1, 'e.g. 4');
+  checkScaleCount(size, scales);
   return {
     preset: presetName,
     model,
     size,
     contentWeight,
     iterations: positiveInteger('iterations', options.iterations, preset.iterations, 'the reference uses 250 per scale'),
-    scales: options.scales === undefined ? presetScales : positiveInteger('scales', options.scales, 1, 'e.g. 4'),
+    scales,
     seed,
     sampler,
     cosineEpsilon,

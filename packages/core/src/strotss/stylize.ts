@@ -1,11 +1,11 @@
 import { tf } from '../tfjs.js';
-import { InvalidImageError, StyleTransferAbortError } from '../errors.js';
+import { InvalidImageError, StyleTransferAbortError, type ErrorDetails, type Wording } from '../errors.js';
 import { assertRgbaImage, imageToTensor, tensorToImage, type RgbaImage } from '../image.js';
 import { VggFeatureExtractor } from '../model/vgg.js';
 import type { VggWeights } from '../model/presets.js';
 import { contentBand } from '../ops/pyramid.js';
 import { resizeHalfPixel, scaledSize } from '../ops/resize.js';
-import { findRegions, regionMask, type RegionGuidance } from './guidance.js';
+import { checkGuidance, regionMask, type RegionGuidance } from './guidance.js';
 import type { ResolvedOptions } from './options.js';
 import { optimiseScale, type ScaleRegion, type StepValues } from './run-scale.js';
 import { seededSamplingPlan, type SamplingPlan } from './sampling.js';
@@ -17,7 +17,11 @@ export type StyleTransferEvent =
   | { type: 'scale'; scale: number; scales: number; width: number; height: number; alpha: number; learningRate: number; iterations: number }
   | ({ type: 'step'; scale: number; scales: number; elapsedSeconds: number; etaSeconds: number } & Omit<StepValues, 'image'>)
   | { type: 'preview'; scale: number; iteration: number; image: RgbaImage }
+  | { type: 'warning'; code: string; message: string; details: ErrorDetails }
   | { type: 'done'; image: RgbaImage; seconds: number; seed: number; finalLosses: number[] };
+
+/** A warning event: something the job works around but the user may want to fix. */
+export type StyleTransferWarning = Extract<StyleTransferEvent, { type: 'warning' }>;
 
 /** Inputs of {@link runStrotss} once weights are loaded and the backend selected. */
 export interface StrotssRun {
@@ -32,18 +36,42 @@ export interface StrotssRun {
 
 /** Checks both images and the aspect ratio the VGG can take at the smallest scale; throws InvalidImageError. */
 export function validateInputs(content: RgbaImage, style: RgbaImage, schedule: readonly ScalePlan[], minSide: number): void {
-  assertRgbaImage(content, 'content image');
-  assertRgbaImage(style, 'style image');
+  assertRgbaImage(content, 'content image', 'content');
+  assertRgbaImage(style, 'style image', 'style');
+  const first = schedule[0].longSide;
   for (const [what, img] of [['content', content], ['style', style]] as const) {
-    const [h, w] = scaledSize(img.height, img.width, schedule[0].longSide);
-    if (Math.min(h, w) < minSide) {
-      throw new InvalidImageError(
-        `The ${what} image is ${img.width}×${img.height} (aspect ratio ${(Math.max(img.width, img.height) / Math.min(img.width, img.height)).toFixed(1)}:1): ` +
-          `at the first scale (long side ${schedule[0].longSide}) it becomes ${w}×${h}, but the VGG needs at least ${minSide} pixels on the short side. ` +
-          `Crop it to an aspect ratio of at most ${(schedule[0].longSide / minSide).toFixed(0)}:1, or use fewer scales.`,
-      );
-    }
+    const [h, w] = scaledSize(img.height, img.width, first);
+    if (Math.min(h, w) >= minSide) continue;
+    const long = Math.max(img.width, img.height);
+    const short = Math.min(img.width, img.height);
+    throw new InvalidImageError(
+      (wd: Wording) =>
+        `The ${wd.input(what, `${what} image`)} is ${img.width}×${img.height} (aspect ratio ${(long / short).toFixed(1)}:1): ` +
+        `at the first scale (long side ${first} px) it becomes ${w}×${h}, but the VGG needs at least ${minSide} px on the short side. ` +
+        `Crop it to an aspect ratio of at most ${Math.max(1, Math.floor(first / minSide))}:1, or use fewer ${wd.option('scales') ?? 'scales'} ` +
+        `(or a larger ${wd.option('size') ?? 'size'}) so that the first scale is at least ${Math.ceil((minSide * long) / short)} px long.`,
+      { details: { option: what, value: `${img.width}×${img.height}` } },
+    );
   }
+}
+
+/** Warnings about inputs the job can take but probably should not: images smaller than the first scale are upscaled. */
+export function inputWarnings(content: RgbaImage, style: RgbaImage, schedule: readonly ScalePlan[]): StyleTransferWarning[] {
+  const first = schedule[0].longSide;
+  const warnings: StyleTransferWarning[] = [];
+  for (const [what, img] of [['content', content], ['style', style]] as const) {
+    const long = Math.max(img.width, img.height);
+    if (long >= first) continue;
+    warnings.push({
+      type: 'warning',
+      code: 'TINY_IMAGE',
+      message:
+        `The ${what} image is ${img.width}×${img.height}, smaller than the first scale (${first} px on the long side): ` +
+        `it is upscaled ×${(first / long).toFixed(1)} and carries little ${what === 'style' ? 'texture' : 'detail'}. Use an image of at least ${first} px.`,
+      details: { option: what, value: `${img.width}×${img.height}`, limit: first },
+    });
+  }
+  return warnings;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
@@ -69,7 +97,10 @@ export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransfer
   });
   const pools = options.model.layers.filter((l) => l.kind === 'pool').length;
   validateInputs(run.content, run.style, schedule, 2 ** pools);
-  const regions = run.guidance ? findRegions(run.guidance) : null;
+  for (const warning of inputWarnings(run.content, run.style, schedule)) yield warning;
+  const guided = run.guidance ? checkGuidance(run.guidance, run.content, run.style) : null;
+  for (const warning of guided?.warnings ?? []) yield warning;
+  const regions = guided?.regions ?? null;
   const sampling = run.samplingPlan ?? seededSamplingPlan(options.seed, options.sampler);
   const extractor = new VggFeatureExtractor(options.model, run.weights);
   const contentFull = imageToTensor(run.content);

@@ -8,7 +8,7 @@ export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
 export type OnnxDataType = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
 /** ONNX `AttributeProto.AttributeType` values used here. */
-const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
 /** IR version 7 is the one paired with opset 13 (onnx/docs/Versioning.md). */
 export const ONNX_IR_VERSION = 7;
@@ -37,13 +37,23 @@ export function tensorProto(name: string, dims: readonly number[], data: OnnxTen
 }
 
 /** An attribute value: an int, a float or a list of ints. */
-export type OnnxAttributeValue = { int: number } | { float: number } | { ints: readonly number[] };
+export type OnnxAttributeValue =
+  | { int: number }
+  | { float: number }
+  | { string: string }
+  | { ints: readonly number[] }
+  | { floats: readonly number[] };
 
 /** Returns an `AttributeProto` of the given name and value. */
 export function attributeProto(name: string, value: OnnxAttributeValue): ProtoMessage {
   const m = new ProtoMessage().string(1, name);
   if ('int' in value) return m.varint(3, value.int).varint(20, AttributeType.INT);
   if ('float' in value) return m.float(2, value.float).varint(20, AttributeType.FLOAT);
+  if ('string' in value) return m.string(4, value.string).varint(20, AttributeType.STRING);
+  if ('floats' in value) {
+    for (const f of value.floats) m.float(7, f); // floats: repeated float (proto2, unpacked)
+    return m.varint(20, AttributeType.FLOATS);
+  }
   for (const i of value.ints) m.varint(8, i); // ints: repeated int64 (proto2, unpacked)
   return m.varint(20, AttributeType.INTS);
 }

@@ -1,7 +1,7 @@
 // How weight bytes reach the core without the core touching `fs`, `fetch` or the DOM itself:
 // callers inject a ByteSource (a file system in Node, fetch in browsers).
 
-import { WeightsError } from '../../errors.js';
+import { WeightsError, type Wording } from '../../errors.js';
 
 /** Where weight bytes come from: a file system in Node, fetch in browsers. Paths are resolved relative to the manifest. */
 export interface ByteSource {
@@ -16,7 +16,10 @@ export interface ByteSource {
 /** The subset of `fetch` the weights readers use (so tests can pass a fake). */
 export type FetchLike = (url: string, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
 
-export const OFFLINE_HINT = 'To work offline, download the weights once and pass --weights PATH (or set STROTSS_WEIGHTS).';
+/** What to do without network: worded per front end (CLI flag or API option). */
+export function offlineHint(w: Wording): string {
+  return `To work offline, download the weights once and pass them with ${w.option('weights') ?? 'weights'} (a local path; or set STROTSS_WEIGHTS).`;
+}
 
 /** Returns a ByteSource over http(s) URLs using `fetchImpl` (default: the global fetch, looked up at call time). */
 export function fetchByteSource(fetchImpl?: FetchLike): ByteSource {
@@ -26,12 +29,12 @@ export function fetchByteSource(fetchImpl?: FetchLike): ByteSource {
   const doFetch = async (url: string, headers?: Record<string, string>): Promise<Response> => {
     const impl = fetchImpl ?? (globalThis.fetch as FetchLike | undefined);
     if (typeof impl !== 'function') {
-      throw new WeightsError(`Cannot download ${url}: no fetch() is available in this runtime. ${OFFLINE_HINT}`);
+      throw new WeightsError((w) => `Cannot download ${url}: no fetch() is available in this runtime. ${offlineHint(w)}`);
     }
     try {
       return await impl(url, headers ? { headers } : undefined);
     } catch (cause) {
-      throw new WeightsError(`Could not reach ${url} (${describe(cause)}). ${OFFLINE_HINT}`, { cause });
+      throw new WeightsError((w) => `Could not reach ${url} (${describe(cause)}). ${offlineHint(w)}`, { cause });
     }
   };
 
@@ -39,7 +42,7 @@ export function fetchByteSource(fetchImpl?: FetchLike): ByteSource {
     try {
       return new Uint8Array(await response.arrayBuffer());
     } catch (cause) {
-      throw new WeightsError(`Download of ${url} broke off (${describe(cause)}). ${OFFLINE_HINT}`, { cause });
+      throw new WeightsError((w) => `Download of ${url} broke off (${describe(cause)}). ${offlineHint(w)}`, { cause });
     }
   };
 
@@ -121,13 +124,13 @@ export function checkRange(location: string, start: number, end: number): void {
 /** Returns a WeightsError naming the URL and the HTTP status. */
 export function httpError(url: string, response: Response): WeightsError {
   const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  const hint =
+  const hint = (w: Wording) =>
     response.status === 404
-      ? 'Check the URL, or pass --weights PATH to a local copy.'
+      ? `Check the URL, or pass a local copy with ${w.option('weights') ?? 'weights'}.`
       : response.status === 416
         ? 'The server says the requested range lies outside the file: it is truncated or not a weights file.'
-        : OFFLINE_HINT;
-  return new WeightsError(`Downloading weights from ${url} failed with HTTP ${status}. ${hint}`);
+        : offlineHint(w);
+  return new WeightsError((w) => `Downloading weights from ${url} failed with HTTP ${status}. ${hint(w)}`);
 }
 
 /** Returns a short description of a thrown value for error messages. */

@@ -71,7 +71,9 @@ export async function loadCompactWeights(preset: FeatureExtractorPreset, bytes: 
   const header = parseSafetensorsHeader(bytes, { fileLength: bytes.length, label });
   const model = header.metadata?.model;
   if (model !== undefined && model !== preset.id) {
-    throw new WeightsError(`${label} holds ${model} weights, not ${preset.id}; pick --model ${model} or other weights.`);
+    throw new WeightsError((w) => `${label} holds ${model} weights, not ${preset.id}; pick ${w.option('model') ?? 'model'} ${model} or other weights.`, {
+      details: { option: 'model', value: preset.id },
+    });
   }
   return loadVggWeights(preset, bytesByteSource(bytes, label), label, { format: 'safetensors' });
 }

@@ -85,8 +85,10 @@ export function resolveWeightsSource(options: Pick<WeightsOptions, 'model' | 'ur
   const source = DEFAULT_WEIGHTS_SOURCES[model];
   if (!source) {
     throw new WeightsError(
-      `There is no download source for ${model} weights; pass --weights PATH|URL (STROTSS_WEIGHTS, or the weights option) ` +
-        'to a TF.js model.json, a folder holding one or a .safetensors file.',
+      (w) =>
+        `There is no download source for ${model} weights; pass ${w.option('weights') ?? 'weights'} (or set STROTSS_WEIGHTS): ` +
+        'a TF.js model.json, a folder holding one or a .safetensors file.',
+      { details: { option: 'weights' } },
     );
   }
   return sha256 ? { ...source, sha256 } : source;
@@ -121,8 +123,11 @@ export async function fetchVggWeights(options: WeightsOptions = {}): Promise<Fet
   if (options.offline) {
     const where = options.cache ? `the cache (${options.cache.location})` : 'the cache (none configured)';
     throw new WeightsError(
-      `${preset.id} weights are not in ${where} and offline mode (--offline / STROTSS_OFFLINE=1) forbids downloading ${source.url}. ` +
-        'Run `strotss weights fetch` once while online, or pass --weights PATH to local weights.',
+      (w) =>
+        `${preset.id} weights are not in ${where} and offline mode (${w.option('offline') ?? 'offline'}, or STROTSS_OFFLINE=1) forbids ` +
+        `downloading ${source.url}. Download them once while online (\`strotss weights fetch\`, or fetchVggWeights()), ` +
+        `or pass local weights with ${w.option('weights') ?? 'weights'}.`,
+      { details: { option: 'offline' } },
     );
   }
   const compact = await downloadCompact(preset, source, options);
@@ -279,7 +284,7 @@ function checkHeader(
   if (problems.length) {
     throw new WeightsError(
       `${label} is not the published file: ${problems.slice(0, 12).join('; ')}${problems.length > 12 ? `; … (${problems.length} problems)` : ''}. ` +
-        'Point STROTSS_WEIGHTS_URL at a copy of the pinned revision, or pass --weights PATH to local weights.',
+        'Point STROTSS_WEIGHTS_URL at a copy of the pinned revision, or pass local weights (STROTSS_WEIGHTS).',
     );
   }
 }

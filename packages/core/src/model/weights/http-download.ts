@@ -3,7 +3,7 @@
 // A server that ignores Range answers the probe with the whole file: that is the full-download fallback.
 
 import { StyleTransferAbortError, WeightsError } from '../../errors.js';
-import { checkRange, describe, httpError, OFFLINE_HINT, type FetchLike } from './byte-source.js';
+import { checkRange, describe, httpError, offlineHint, type FetchLike } from './byte-source.js';
 
 /** Options of a RemoteFile. */
 export interface RemoteFileOptions {
@@ -121,14 +121,14 @@ export class RemoteFile {
   private async request(range?: string): Promise<Response> {
     const impl = this.options.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (typeof impl !== 'function') {
-      throw new WeightsError(`Cannot download ${this.url}: no fetch() is available in this runtime. ${OFFLINE_HINT}`);
+      throw new WeightsError((w) => `Cannot download ${this.url}: no fetch() is available in this runtime. ${offlineHint(w)}`);
     }
     this.checkAborted();
     try {
       return await impl(this.url, { headers: range ? { Range: range } : {}, signal: this.options.signal });
     } catch (cause) {
       this.checkAborted();
-      throw new WeightsError(`Could not reach ${this.url} (${describe(cause)}). ${OFFLINE_HINT}`, { cause });
+      throw new WeightsError((w) => `Could not reach ${this.url} (${describe(cause)}). ${offlineHint(w)}`, { cause });
     }
   }
 
@@ -262,7 +262,7 @@ export class RemoteFile {
 
   private broken(cause: unknown): WeightsError {
     return new WeightsError(
-      `The download of ${this.url} broke off ${(this.options.retries ?? 3) + 1} times (${describe(cause)}). ${OFFLINE_HINT}`,
+      (w) => `The download of ${this.url} broke off ${(this.options.retries ?? 3) + 1} times (${describe(cause)}). ${offlineHint(w)}`,
       { cause },
     );
   }

@@ -1,7 +1,7 @@
 // Turns a weights file (TF.js manifest or safetensors; Keras or torchvision names) into the preset's conv weights.
 
 import { WeightsError } from '../../errors.js';
-import { convLayers, type ConvLayer, type ConvWeights, type FeatureExtractorPreset, type VggWeights } from '../presets.js';
+import { convLayers, FEATURE_EXTRACTORS, tagWeights, type ConvLayer, type ConvWeights, type FeatureExtractorPreset, type VggWeights } from '../presets.js';
 import type { ByteSource } from './byte-source.js';
 import { formatShape, readSafetensors, type NamedTensor } from './safetensors.js';
 import { readTfjsWeights } from './tfjs-manifest.js';
@@ -76,8 +76,11 @@ function resolveFormat(location: string, format: WeightsFormat): 'tfjs' | 'safet
   if (path.endsWith('.json')) return 'tfjs';
   if (path.endsWith('.safetensors')) return 'safetensors';
   throw new WeightsError(
-    `Cannot tell the weights format of ${location}: supported are a TF.js model.json / weights manifest (.json) ` +
-      'and safetensors (.safetensors). Rename the file or pass format: "tfjs" | "safetensors".',
+    (w) =>
+      `Cannot tell the weights format of ${location}: supported are a TF.js model.json / weights manifest (.json) ` +
+      'and safetensors (.safetensors). Rename the file' +
+      (w.option('format') ? ` or pass ${w.option('format')} "tfjs" | "safetensors".` : ' to end in .json or .safetensors.'),
+    { details: { option: 'weights', file: location } },
   );
 }
 
@@ -92,7 +95,9 @@ export function checkVggTensors(
   options: { availableNames?: readonly string[] } = {},
 ): { scheme: 'keras' | 'torchvision'; names: string[] } {
   const convs = convLayers(preset);
-  const scheme = detectScheme(preset, convs, tensors, label, options.availableNames ?? [...tensors.keys()]);
+  const available = options.availableNames ?? [...tensors.keys()];
+  const scheme = detectScheme(preset, convs, tensors, label, available);
+  checkNoForeignConvs(preset, scheme, label, available);
 
   const missing = convs.flatMap((conv) => Object.values(tensorNames(conv, scheme)).filter((n) => !tensors.has(n)));
   if (missing.length) {
@@ -141,7 +146,28 @@ export function assembleVggWeights(
       bias,
     };
   }
-  return weights;
+  return tagWeights(weights, preset.id);
+}
+
+/**
+ * Throws when the file holds conv kernels the preset does not have (e.g. VGG19's block3_conv4 read
+ * as VGG16, whose convs it also holds with the same shapes): the result would be the wrong network.
+ */
+function checkNoForeignConvs(preset: FeatureExtractorPreset, scheme: NamingScheme, label: string, available: readonly string[]): void {
+  const ours = new Set(convLayers(preset).map((c) => tensorNames(c, scheme).kernel));
+  const pattern = scheme === 'keras' ? /^block\d+_conv\d+\/kernel$/ : /^features\.\d+\.weight$/;
+  const foreign = available.filter((n) => pattern.test(n) && !ours.has(n));
+  if (foreign.length === 0) return;
+  const fits = Object.values(FEATURE_EXTRACTORS).find((p) => {
+    const names = new Set(convLayers(p).map((c) => tensorNames(c, scheme).kernel));
+    return available.filter((n) => pattern.test(n)).every((n) => names.has(n));
+  });
+  throw new WeightsError(
+    (w) =>
+      `${label} holds conv weights that ${preset.id} does not have (${foreign.slice(0, 3).join(', ')}): ` +
+      (fits ? `they are ${fits.id} weights; use ${w.option('model') ?? 'model'} ${fits.id}, or ${preset.id} weights.` : `pick weights made for ${preset.id}.`),
+    { details: { option: 'model', value: preset.id } },
+  );
 }
 
 /** Returns the scheme whose conv kernels the file holds most of, or throws listing what the file holds. */
