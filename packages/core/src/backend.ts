@@ -19,6 +19,12 @@ export interface StrotssBackend {
   /** Why isSupported() said no, when known. */
   unsupportedReason?(): Promise<string | undefined>;
   /**
+   * What third-party code printed while this backend was probed or initialised (e.g. Dawn's and
+   * Mesa's warnings on stderr), captured so it is not shown by default; front ends show it on request
+   * (the CLI's --verbose). Undefined when nothing was captured.
+   */
+  diagnostics?(): string | undefined;
+  /**
    * Throws, before a job runs, when its largest tensors cannot fit this backend (e.g. a WebGPU
    * adapter's binding size), naming the option value to lower. Called after init().
    */
