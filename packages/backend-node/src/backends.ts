@@ -1,6 +1,6 @@
 import { tf, importFailureReason, type StrotssBackend } from '@strotss/core';
 import { activateThreadedWasm, defaultWasmThreads, parseWasmThreads } from './wasm-threads.js';
-import { shareWasmIdentityBuffers } from './wasm-kernels.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 
 /** Imports a module by name; injectable so the optional-peer paths can be tested where the peers are absent. */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
@@ -71,7 +71,7 @@ export function createWasmBackend(importModule: ModuleImporter = defaultImporter
     init: async () => {
       const wanted = options.threads != null ? parseWasmThreads(options.threads, 'wasm threads') : defaultWasmThreads();
       const wasmPackage = (await importModule('@tensorflow/tfjs-backend-wasm')) as Parameters<typeof activateThreadedWasm>[0];
-      shareWasmIdentityBuffers();
+      registerWasmKernels('wasm');
       if (wanted > 1) {
         try {
           const threads = await activateThreadedWasm(wasmPackage, wanted);

@@ -15,3 +15,6 @@ export * from './strotss/random.js';
 export * from './strotss/guidance.js';
 export * from './strotss/run-scale.js';
 export * from './strotss/stylize.js';
+export * from './strotss/image-objective.js';
+export { StrotssKernel, hasBackendKernel, runNamedKernel, type StrotssKernelName } from './ops/kernels.js';
+export { engineQueueLength } from './engine-lock.js';

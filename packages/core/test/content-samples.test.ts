@@ -20,8 +20,9 @@ describe('ContentSampleTable', () => {
       { map: tf.randomUniform([1, h / 2, w / 2, 8], 0, 1, 'float32', 2) as tf.Tensor4D, stride: 2, scale: 0.5 },
       { map: tf.randomUniform([1, Math.floor(h / 4), Math.floor(w / 4), 5], 0, 1, 'float32', 3) as tf.Tensor4D, stride: 4, scale: 0.25 },
     ];
-    const table = new ContentSampleTable(taps, h, w, strides, offsets);
-    const lattice = gridCandidates(h, w, strides, offsets);
+    const lattice = ContentSampleTable.lattice(h, w, strides, offsets);
+    expect(lattice).toEqual(gridCandidates(h, w, strides, offsets));
+    const table = new ContentSampleTable(bilinearHypercolumns(taps, lattice), h, strides, offsets);
     // Paired picks, and rows/cols shuffled independently (the reference sampler).
     const pick = (k: number) => (k * 7919) % lattice.rows.length;
     const paired = { rows: Int32Array.from({ length: 500 }, (_, k) => lattice.rows[pick(k)]), cols: Int32Array.from({ length: 500 }, (_, k) => lattice.cols[pick(k)]) };

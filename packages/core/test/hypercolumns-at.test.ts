@@ -1,13 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, convLayers, FEATURE_EXTRACTORS, VggFeatureExtractor, type VggWeights } from '@strotss/core';
-import { bilinearHypercolumns } from '../src/ops/hypercolumns.js';
+import { tf, convLayers, FEATURE_EXTRACTORS, VggFeatureExtractor, type ConvWeights, type VggWeights } from '@strotss/core';
+import { bilinearHypercolumns, nearestHypercolumns } from '../src/ops/hypercolumns.js';
 
 /** Small seeded weights: the check is about the order of lookups and freed tensors, not the values. */
 function seededWeights(): VggWeights {
   let state = 7;
   const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.2;
-  const out: VggWeights = {};
+  const out: Record<string, ConvWeights> = {};
   for (const c of convLayers(FEATURE_EXTRACTORS.vgg16)) {
     out[c.name] = { kernel: Float32Array.from({ length: 9 * c.inChannels * c.outChannels }, next), bias: Float32Array.from({ length: c.outChannels }, next) };
   }
@@ -45,6 +45,26 @@ describe('VggFeatureExtractor.hypercolumnsAt', () => {
     expect(worst / scale).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before + 4);
     tf.dispose([fused.value, fused.grad, separate.value, separate.grad, image, ...weights]);
+    extractor.dispose();
+  });
+
+  it('lookUp gives the bilinear and nearest hypercolumns of taps(image) exactly, and frees what it made', () => {
+    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededWeights());
+    const image = tf.randomUniform([1, 40, 20, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const a = { rows: Int32Array.of(0, 39, 17, 8), cols: Int32Array.of(0, 19, 3, 11) };
+    const b = { rows: Int32Array.of(12, 1), cols: Int32Array.of(7, 18) };
+    const before = tf.memory().numTensors;
+    const [bilinear, nearest] = extractor.lookUp(image, [
+      { locations: a, mode: 'bilinear' },
+      { locations: b, mode: 'nearest' },
+    ]);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const taps = extractor.taps(image);
+    const wantBilinear = bilinearHypercolumns(taps, a);
+    const wantNearest = nearestHypercolumns(taps, b);
+    expect(Array.from(bilinear.dataSync())).toEqual(Array.from(wantBilinear.dataSync()));
+    expect(Array.from(nearest.dataSync())).toEqual(Array.from(wantNearest.dataSync()));
+    tf.dispose([bilinear, nearest, wantBilinear, wantNearest, ...taps.slice(1).map((t) => t.map), image]);
     extractor.dispose();
   });
 });

@@ -337,13 +337,17 @@ describe('fetchByteSource', () => {
     expect(error.message).toContain('HTTP 404 Not Found');
   });
 
-  it('suggests --weights PATH when the network is unreachable', async () => {
+  it('suggests local weights when the network is unreachable, named per front end', async () => {
     const source = fetchByteSource(fakeFetch('offline').impl);
-    const error = await caught(() => source.readRange!('https://example.org/w.safetensors', 0, 8));
+    const error = (await caught(() => source.readRange!('https://example.org/w.safetensors', 0, 8))) as WeightsError;
     expect(error).toBeInstanceOf(WeightsError);
     expect(error.message).toContain('https://example.org/w.safetensors');
     expect(error.message).toContain('ENOTFOUND');
-    expect(error.message).toContain('--weights PATH');
+    // The API names its option; a front end's wording names its own knob (the CLI: --weights).
+    expect(error.message).toContain('pass them with weights (a local path');
+    expect(error.message).not.toContain('--weights');
+    const cli = error.describe({ option: (name) => (name === 'weights' ? '--weights PATH' : undefined), input: (_n, d) => d });
+    expect(cli).toContain('pass them with --weights PATH');
   });
 
   it('resolves shard names against the manifest URL', () => {

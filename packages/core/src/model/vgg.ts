@@ -1,41 +1,21 @@
 import { tf } from '../tfjs.js';
 import { customUnaryOp } from '../ops/reductions.js';
-import { bilinearTapColumns, type Locations, type Tap } from '../ops/hypercolumns.js';
+import { bilinearTapColumns, nearestTapColumns, type Locations, type Tap } from '../ops/hypercolumns.js';
+import { runNamedKernel, StrotssKernel } from '../ops/kernels.js';
 import { convLayers, type FeatureExtractorPreset, type VggWeights } from './presets.js';
 import { WeightsError } from '../errors.js';
 
-/** One conv's weights on the device: kernel HWIO, the kernel for the input gradient, bias. */
+/** One conv's weights on the device: kernel HWIO `[3,3,in,out]` and bias. */
 interface DeviceConv {
   name: string;
   kernel: tf.Tensor4D;
-  /** Spatially flipped, in/out swapped: dx = conv(dy, flippedKernel) for a 3×3 stride-1 'same' conv. */
-  flippedKernel: tf.Tensor4D;
   bias: tf.Tensor1D;
 }
 
 /**
- * A 3×3 HWIO kernel flipped in both spatial axes with in/out channels swapped, as HWIO
- * `[3,3,out,in]`: conv(dy, flipped) is the input gradient of conv(x, kernel) (stride 1, 'same').
- * Done on the host once per extractor (the wasm Reverse kernel is slow on 512×512×9 weights).
- */
-export function flipKernel(kernel: Float32Array, inChannels: number, outChannels: number): Float32Array {
-  const out = new Float32Array(kernel.length);
-  for (let h = 0; h < 3; h++) {
-    for (let w = 0; w < 3; w++) {
-      const src = ((2 - h) * 3 + (2 - w)) * inChannels * outChannels;
-      const dst = (h * 3 + w) * inChannels * outChannels;
-      for (let i = 0; i < inChannels; i++) {
-        for (let o = 0; o < outChannels; o++) out[dst + o * inChannels + i] = kernel[src + i * outChannels + o];
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * 3×3 stride-1 'same' conv + bias + ReLU whose input gradient is a forward conv with the
- * flipped kernel (DESIGN: the wasm backprop-input kernel is ≈10× slower than the forward) and
- * which computes no weight gradient (the network is frozen).
+ * 3×3 stride-1 'same' conv + bias + ReLU that computes no weight gradient (the network is
+ * frozen): its input gradient is TF.js' Conv2DBackpropInput, which a backend may replace (wasm
+ * registers a forward conv with the flipped kernel: its own backprop kernel is ≈10× slower).
  */
 function convRelu(x: tf.Tensor4D, conv: DeviceConv, saveMaskOnly = false): tf.Tensor4D {
   const op = customUnaryOp<tf.Tensor4D, tf.Tensor4D>((xIn, save) => {
@@ -50,13 +30,14 @@ function convRelu(x: tf.Tensor4D, conv: DeviceConv, saveMaskOnly = false): tf.Te
     // The backward needs only where y > 0: kept as a 1-byte mask when nothing else keeps y
     // (a max pool after this layer saves y itself), so y can be freed during the forward.
     save([saveMaskOnly ? tf.greater(y, 0) : y]);
+    const inputShape = xIn.shape;
     return {
       value: y,
       gradFunc: (dy, [saved]) => {
         // ReLU's gradient mask: 1 where y > 0, 0 at y = 0 (step(y): one kernel, not compare + cast).
         const mask = saved.dtype === 'bool' ? tf.cast(saved, 'float32') : tf.step(saved);
         const active = tf.mul(dy, mask) as tf.Tensor4D;
-        return tf.conv2d(active, conv.flippedKernel, 1, 'same');
+        return tf.conv2dTranspose(active, conv.kernel, inputShape, 1, 'same');
       },
     };
   }, RELEASE);
@@ -84,6 +65,12 @@ function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
   return op(x);
 }
 
+/** One set of locations to look hypercolumns up at, and how (spec §8.2 bilinear, §8.3 nearest). */
+export interface HypercolumnLookup {
+  locations: Locations;
+  mode: 'bilinear' | 'nearest';
+}
+
 /** A VGG feature extractor on the current backend: weights uploaded once, taps on demand. Call `dispose()`. */
 export class VggFeatureExtractor {
   readonly preset: FeatureExtractorPreset;
@@ -97,11 +84,9 @@ export class VggFeatureExtractor {
     for (const layer of convLayers(preset)) {
       const w = weights[layer.name];
       if (!w) throw new WeightsError(`Weights for ${preset.id} lack ${layer.name}; load a complete ${preset.id} weights file.`);
-      const kernel = tf.keep(tf.tensor4d(w.kernel, [3, 3, layer.inChannels, layer.outChannels]));
       this.convs.set(layer.name, {
         name: layer.name,
-        kernel,
-        flippedKernel: tf.keep(tf.tensor4d(flipKernel(w.kernel, layer.inChannels, layer.outChannels), [3, 3, layer.outChannels, layer.inChannels])),
+        kernel: tf.keep(tf.tensor4d(w.kernel, [3, 3, layer.inChannels, layer.outChannels])),
         bias: tf.keep(tf.tensor1d(w.bias)),
       });
     }
@@ -127,7 +112,7 @@ export class VggFeatureExtractor {
   }
 
   /** Throws when `image` is too small for the deepest tap. */
-  private checkSize(image: tf.Tensor4D): void {
+  checkSize(image: tf.Tensor4D): void {
     const [, h, w] = image.shape;
     const pools = this.preset.layers.filter((l) => l.kind === 'pool').length;
     if (h >> pools < 1 || w >> pools < 1) {
@@ -185,6 +170,50 @@ export class VggFeatureExtractor {
     });
   }
 
+  /**
+   * Hypercolumns `[N_k, d]` of `image` at each set of locations, without gradient: bilinear
+   * lookups (spec §8.2; content samples) or nearest ones (spec §8.3; style samples). A named
+   * kernel (a backend may run the whole VGG its own way); the default looks each tap up right
+   * after its layer and frees the maps as it goes.
+   */
+  lookUp(image: tf.Tensor4D, sets: readonly HypercolumnLookup[]): tf.Tensor2D[] {
+    this.checkSize(image);
+    return runNamedKernel(
+      StrotssKernel.Hypercolumns,
+      { image, ...this.weightTensors() },
+      { preset: this.preset, sets },
+      () => this.lookUpOnOps(image, sets),
+    );
+  }
+
+  /** {@link lookUp} on TF.js ops. */
+  private lookUpOnOps(image: tf.Tensor4D, sets: readonly HypercolumnLookup[]): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      const columns = sets.map(() => [] as tf.Tensor2D[]);
+      const lookUpTap = (tap: Tap) =>
+        sets.forEach(({ locations, mode }, k) =>
+          columns[k].push(mode === 'nearest' ? nearestTapColumns(tap, locations) : bilinearTapColumns(tap, locations)),
+        );
+      lookUpTap({ map: image, stride: 1 });
+      const scale = this.preset.featureScale;
+      this.forEachTap(image, (map, i) => lookUpTap({ map, stride: this.tapStrides[i + 1], scale }), true);
+      return columns.map((c) => tf.concat(c, 1) as tf.Tensor2D);
+    });
+  }
+
+  /**
+   * The device weights as named kernel inputs: `<conv>/kernel` (HWIO) and `<conv>/bias`, in layer order.
+   * Backends that run the VGG themselves read them once and key their caches on these tensors.
+   */
+  weightTensors(): tf.NamedTensorMap {
+    const out: tf.NamedTensorMap = {};
+    for (const c of this.convs.values()) {
+      out[`${c.name}/kernel`] = c.kernel;
+      out[`${c.name}/bias`] = c.bias;
+    }
+    return out;
+  }
+
   /** Hypercolumn taps of an image: raw RGB (stride 1, unscaled) then the VGG maps × featureScale (spec §7). */
   taps(image: tf.Tensor4D): Tap[] {
     const maps = this.featureMaps(image);
@@ -206,7 +235,6 @@ export class VggFeatureExtractor {
   dispose(): void {
     for (const c of this.convs.values()) {
       c.kernel.dispose();
-      c.flippedKernel.dispose();
       c.bias.dispose();
     }
     this.convs.clear();

@@ -18,34 +18,16 @@ export function rowNorms(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.sqrt(tf.sum(tf.square(x), 1, true)) as tf.Tensor2D);
 }
 
-/** Cosine-distance matrix `1 − x·y / (‖x‖‖y‖)` between the rows of X `[n,d]` and Y `[m,d]` → `[n, m]` (spec §9.1). */
-export function cosineDistanceMatrix(x: tf.Tensor2D, y: tf.Tensor2D, options: CosineOptions = {}): tf.Tensor2D {
+/**
+ * Cosine-distance matrix `1 − x·y / (‖x‖‖y‖)` between the rows of X `[n,d]` and Y `[m,d]` → `[n, m]`
+ * (spec §9.1). `yNorms` (`[m, 1]`) may be passed when Y is constant (the style samples of a scale).
+ */
+export function cosineDistanceMatrix(x: tf.Tensor2D, y: tf.Tensor2D, options: CosineOptions = {}, yNorms?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
-    // (Y·Xᵀ)ᵀ: the wasm matMul runs ≈1.6× faster with the larger operand on the left.
-    if (x.shape[0] < y.shape[0]) return tf.transpose(cosineDistanceMatrixT(x, y, options)) as tf.Tensor2D;
     const epsilon = options.epsilon ?? DEFAULT_COSINE_EPSILON;
     const dots = matMulABt(x, y);
-    const xn = rowNorms(x);
-    const yn = tf.transpose(rowNorms(y));
-    const similarity =
-      epsilon === 0 ? tf.div(tf.div(dots, xn), yn) : tf.div(dots, tf.add(tf.mul(xn, yn), epsilon));
-    return tf.sub(1, similarity) as tf.Tensor2D;
-  });
-}
-
-/**
- * The cosine-distance matrix transposed, `[m, n]` (entry (j, i) compares y_j with x_i), with
- * exactly the values of {@link cosineDistanceMatrix}: computed as Y·Xᵀ, the faster orientation
- * on wasm when Y is the larger operand, without transposing the result. `yNorms` (`[m, 1]`)
- * may be passed when Y is constant (the style samples of a scale).
- */
-export function cosineDistanceMatrixT(x: tf.Tensor2D, y: tf.Tensor2D, options: CosineOptions = {}, yNorms?: tf.Tensor2D): tf.Tensor2D {
-  const epsilon = options.epsilon ?? DEFAULT_COSINE_EPSILON;
-  return tf.tidy(() => {
-    const dots = matMulABt(y, x); // [m, n]
-    const xn = tf.transpose(rowNorms(x)); // [1, n]
-    const yn = yNorms ?? rowNorms(y); // [m, 1]
-    // x·y / ‖x‖ / ‖y‖ and x·y / (‖x‖‖y‖ + ε), in the same operation order as the [n, m] form.
+    const xn = rowNorms(x); // [n, 1]
+    const yn = tf.transpose(yNorms ?? rowNorms(y)); // [1, m]
     const similarity =
       epsilon === 0 ? tf.div(tf.div(dots, xn), yn) : tf.div(dots, tf.add(tf.mul(xn, yn), epsilon));
     return tf.sub(1, similarity) as tf.Tensor2D;

@@ -113,14 +113,16 @@ export function bilinearHypercolumns(taps: readonly Tap[], locations: Locations)
   return tf.tidy(() => tf.concat(taps.map((tap) => bilinearTapColumns(tap, locations)), 1) as tf.Tensor2D);
 }
 
+/** Nearest-neighbour columns `[N, C]` of one tap at `locations` (× the tap's scale), no gradient (spec §8.3). */
+export function nearestTapColumns(tap: Tap, locations: Locations): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [, h, w] = tap.map.shape;
+    const picked = takeRows(asMatrix(tap), tf.tensor1d(nearestIndices(locations, tap.stride, h, w), 'int32'));
+    return tap.scale != null && tap.scale !== 1 ? (tf.mul(picked, tap.scale) as tf.Tensor2D) : picked;
+  });
+}
+
 /** Nearest-neighbour hypercolumns `[N, Σ C_l]` of the taps at `locations` (style samples, spec §8.3). */
 export function nearestHypercolumns(taps: readonly Tap[], locations: Locations): tf.Tensor2D {
-  return tf.tidy(() => {
-    const columns = taps.map((tap) => {
-      const [, h, w] = tap.map.shape;
-      const picked = takeRows(asMatrix(tap), tf.tensor1d(nearestIndices(locations, tap.stride, h, w), 'int32'));
-      return tap.scale != null && tap.scale !== 1 ? (tf.mul(picked, tap.scale) as tf.Tensor2D) : picked;
-    });
-    return tf.concat(columns, 1) as tf.Tensor2D;
-  });
+  return tf.tidy(() => tf.concat(taps.map((tap) => nearestTapColumns(tap, locations)), 1) as tf.Tensor2D);
 }

@@ -7,3 +7,4 @@ export * from './losses.js';
 export * from './hypercolumns.js';
 export * from './objective.js';
 export * from './rmsprop.js';
+export * from './kernels.js';

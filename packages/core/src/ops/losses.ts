@@ -3,14 +3,13 @@ import {
   DEFAULT_COSINE_EPSILON,
   rowNorms,
   cosineDistanceMatrix,
-  cosineDistanceMatrixT,
   cosineDistancePairGrad,
   rmsEuclideanDistanceMatrix,
   rmsEuclideanPairGrad,
   type CosineOptions,
 } from './distances.js';
 import { relaxedEmd, type GroundMetric } from './remd.js';
-import { customUnaryOp, matMulABt, matMulAtB, signExact, stagedMean } from './reductions.js';
+import { customUnaryOp, exactSign, matMulABt, matMulAtB, meanAll } from './reductions.js';
 
 /**
  * The cosine ground metric of the style REMD (spec §9.2). `yNorms` (`[m, 1]`), the row norms
@@ -18,9 +17,7 @@ import { customUnaryOp, matMulABt, matMulAtB, signExact, stagedMean } from './re
  */
 export function cosineMetric(options: CosineOptions = {}, yNorms?: tf.Tensor2D): GroundMetric {
   return {
-    matrix: (x, y) => cosineDistanceMatrix(x, y, options),
-    // Style samples outnumber output samples (5000 vs 1024): K is produced as Kᵀ = f(Y·Xᵀ).
-    matrixT: (x, y) => cosineDistanceMatrixT(x, y, options, yNorms),
+    matrix: (x, y) => cosineDistanceMatrix(x, y, options, yNorms),
     pairGrad: (x, y) => cosineDistancePairGrad(x, y, options),
     nanAware: options.epsilon === 0,
   };
@@ -104,14 +101,14 @@ export function momentLossFromMoments(A: tf.Tensor2D, style: Moments): tf.Scalar
     const covariance = tf.div(matMulAtB(centred as tf.Tensor2D, centred as tf.Tensor2D), n);
     const meanDiff = tf.sub(mean, style.mean);
     const covDiff = tf.sub(covariance, style.covariance);
-    const value = tf.add(stagedMean(tf.abs(meanDiff)), stagedMean(tf.abs(covDiff))) as tf.Scalar;
+    const value = tf.add(meanAll(tf.abs(meanDiff)), meanAll(tf.abs(covDiff))) as tf.Scalar;
     save([centred, meanDiff, covDiff]);
     return {
       value,
       gradFunc: (dy, saved) => {
         const [c, md, cd] = saved;
-        const gMean = tf.div(signExact(md), d); // [1, d], broadcast to every row, / n below
-        const gCentred = tf.matMul(c as tf.Tensor2D, signExact(cd) as tf.Tensor2D); // [n, d]
+        const gMean = tf.div(exactSign(md), d); // [1, d], broadcast to every row, / n below
+        const gCentred = tf.matMul(c as tf.Tensor2D, exactSign(cd) as tf.Tensor2D); // [n, d]
         const gCov = tf.mul(gCentred, 2 / (n * d * d));
         // centred = a − mean(a): subtract the column means of the centred-path gradient.
         const gA = tf.add(tf.sub(gCov, tf.mean(gCov, 0, true)), tf.div(gMean, n));
@@ -158,13 +155,13 @@ export function selfSimilarityLoss(
     const columnSums = tf.sum(distances, 0, true); // [1, n]
     const normalised = tf.div(distances, columnSums);
     const diff = tf.sub(normalised, dc);
-    const value = tf.mul(stagedMean(tf.abs(diff)), n) as tf.Scalar;
+    const value = tf.mul(meanAll(tf.abs(diff)), n) as tf.Scalar;
     save([a, norms, dots, normProducts, columnSums, normalised, diff]);
     return {
       value,
       gradFunc: (dy, saved) => {
         const [x, q, s, p, c, dn, d] = saved as tf.Tensor2D[];
-        const g = tf.div(signExact(d), n); // dℓ/dD̃
+        const g = tf.div(exactSign(d), n); // dℓ/dD̃
         const h = tf.div(tf.sub(g, tf.sum(tf.mul(g, dn), 0, true)), c); // dℓ/dD
         const u = tf.div(tf.neg(h), p); // dℓ/dS (S = A·Aᵀ)
         const v = tf.div(tf.mul(tf.neg(h), s), tf.square(p));

@@ -2,6 +2,9 @@ import { tf } from '../tfjs.js';
 import type { CosineOptions } from './distances.js';
 import { rowNorms } from './distances.js';
 import { moments, momentLossFromMoments, paletteLoss, remdLoss, rgbColumns, selfSimilarityLoss, type Moments } from './losses.js';
+import { DEFAULT_COSINE_EPSILON } from './distances.js';
+import { hasBackendKernel, StrotssKernel } from './kernels.js';
+import { customUnaryOp } from './reductions.js';
 
 /** The four terms of the STROTSS objective and their combination, all scalars. */
 export interface ObjectiveTerms {
@@ -43,8 +46,30 @@ export function disposeStyleSamples(style: StyleSamples): void {
   tf.dispose([style.B, style.moments.mean, style.moments.covariance, style.norms, style.rgb]);
 }
 
-/** All objective terms for output samples A, content samples C and style samples (spec §9). */
+/** Order of the terms in the stacked `[5]` form: loss, content, remd, moment, palette. */
+export const TERM_ORDER = ['loss', 'content', 'remd', 'moment', 'palette'] as const;
+
+/**
+ * All objective terms for output samples A, content samples C and style samples (spec §9),
+ * differentiable w.r.t. A. A named kernel: a backend may compute the terms and the loss's
+ * gradient in one pass (see {@link fusedObjectiveTerms}).
+ */
 export function objectiveTerms(
+  A: tf.Tensor2D,
+  C: tf.Tensor2D,
+  style: StyleSamples,
+  alpha: number,
+  options: CosineOptions = {},
+): ObjectiveTerms {
+  if (!hasBackendKernel(StrotssKernel.Objective)) return objectiveTermsOnOps(A, C, style, alpha, options);
+  return tf.tidy(() => {
+    const [loss, content, remd, moment, palette] = tf.unstack(fusedObjectiveTerms(A, C, style, alpha, options)) as tf.Scalar[];
+    return { loss, content, remd, moment, palette };
+  });
+}
+
+/** {@link objectiveTerms} on TF.js ops, with autograd through the custom ops of each term. */
+export function objectiveTermsOnOps(
   A: tf.Tensor2D,
   C: tf.Tensor2D,
   style: StyleSamples,
@@ -59,6 +84,57 @@ export function objectiveTerms(
     const loss = combineObjective(alpha, { content, remd, moment, palette });
     return { loss, content, remd, moment, palette };
   });
+}
+
+/** The terms of {@link objectiveTermsOnOps} stacked as `[5]` in {@link TERM_ORDER}. */
+export function stackTerms(terms: ObjectiveTerms): tf.Tensor1D {
+  return tf.stack(TERM_ORDER.map((k) => terms[k])) as tf.Tensor1D;
+}
+
+/** The style inputs of the Objective kernels, named as the kernels take them (suffix: region index). */
+export function styleKernelInputs(style: StyleSamples, suffix = ''): tf.NamedTensorMap {
+  return {
+    [`B${suffix}`]: style.B,
+    [`bNorms${suffix}`]: style.norms,
+    [`styleMean${suffix}`]: style.moments.mean,
+    [`styleCovariance${suffix}`]: style.moments.covariance,
+    [`bRgb${suffix}`]: style.rgb,
+  };
+}
+
+/**
+ * The terms `[5]` from the backend's Objective kernel, which returns them with dLoss/dA. Their
+ * gradient is that one for the loss; another term's (rarely asked) is taken through the ops.
+ */
+export function fusedObjectiveTerms(A: tf.Tensor2D, C: tf.Tensor2D, style: StyleSamples, alpha: number, options: CosineOptions = {}): tf.Tensor1D {
+  const epsilon = options.epsilon ?? DEFAULT_COSINE_EPSILON;
+  const op = customUnaryOp<tf.Tensor2D, tf.Tensor1D>((a, save) => {
+    const [terms, gradLoss] = tf.engine().runKernel(
+      StrotssKernel.Objective,
+      { A: a, C, ...styleKernelInputs(style) },
+      { alpha, epsilon } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    save([gradLoss, a]);
+    return {
+      value: terms as tf.Tensor1D,
+      gradFunc: (dy, [g, aSaved]) =>
+        gradientOfTerms(dy, g, () =>
+          tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stackTerms(objectiveTermsOnOps(x as tf.Tensor2D, C, style, alpha, options)), dy)))(aSaved),
+        ),
+    };
+  });
+  return op(A);
+}
+
+/**
+ * The input gradient of a fused kernel's terms for upstream gradient `dy` (`[5]`): the kernel's
+ * dLoss/dx (`gradLoss`) times dy[0] when only the loss is differentiated (always, in the
+ * optimisation), else `viaOps()` — the same gradient taken through the ops.
+ */
+export function gradientOfTerms(dy: tf.Tensor, gradLoss: tf.Tensor, viaOps: () => tf.Tensor): tf.Tensor {
+  const upstream = dy.dataSync();
+  if (upstream.slice(1).every((v) => v === 0)) return tf.mul(gradLoss, upstream[0]);
+  return viaOps();
 }
 
 /** The STROTSS objective for hypercolumns A (output), C (content), B (style) and content weight α (spec §9.6). */

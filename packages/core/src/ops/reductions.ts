@@ -1,46 +1,27 @@
 import { tf } from '../tfjs.js';
+import { runNamedKernel, StrotssKernel } from './kernels.js';
 
 /**
- * Sum of all elements of a matrix, reduced rows first, then the row sums. A single flat
- * reduction over millions of float32 values loses ~1 % on the wasm backend (fixtures README,
- * "TF.js numerical hazards"); two short reductions keep it at float rounding.
+ * Sum of every element → scalar (named kernel; the wasm backend registers a staged sum, rows
+ * then totals, because one flat float32 reduction over millions of values loses ~1 % there).
  */
-export function stagedSum(x: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const matrix = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [x.shape[0] ?? 1, -1]);
-    return tf.sum(tf.sum(matrix, 1));
-  });
+export function sumAll(x: tf.Tensor): tf.Scalar {
+  return runNamedKernel(StrotssKernel.SumAll, { x }, {}, () => tf.sum(x));
 }
 
-/** Mean of all elements via {@link stagedSum}. */
-export function stagedMean(x: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.div(stagedSum(x), x.size));
+/** Mean of every element via {@link sumAll}. */
+export function meanAll(x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.div(sumAll(x), x.size));
 }
 
-/** PyTorch's sign (exactly 0 at 0), built from comparisons because wasm's `sign` returns 0 for |x| < 1.2e-7. */
-export function signExact(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+/** PyTorch's sign: exactly 0 at 0 (named kernel; wasm's `sign` returns 0 for |x| < 1.2e-7, so it registers comparisons). */
+export function exactSign(x: tf.Tensor): tf.Tensor {
+  return runNamedKernel(StrotssKernel.ExactSign, { x }, {}, () => tf.sign(x));
 }
 
-/** Rows `indices` of a `[R, C]` matrix (gatherND: ≈10× faster than gather on wasm for wide rows). */
+/** Rows `indices` of a `[R, C]` matrix (named kernel; wasm registers gatherND, ≈10× faster there for wide rows). */
 export function takeRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => tf.gatherND(table, tf.expandDims(indices, 1)) as tf.Tensor2D);
-}
-
-/**
- * Rows `indices` of a `[R, C]` matrix, differentiable w.r.t. the matrix. The gradient is a
- * scatter-add (`scatterND` sums duplicates), because TF.js' gather gradient needs
- * `UnsortedSegmentSum`, which the wasm backend lacks.
- */
-export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
-  const op = customUnaryOp<tf.Tensor2D, tf.Tensor2D>((t, save) => {
-    save([indices]);
-    return {
-      value: takeRows(t, indices),
-      gradFunc: (dy, saved) => tf.scatterND(tf.expandDims(saved[0], 1), dy, t.shape),
-    };
-  });
-  return op(table);
+  return runNamedKernel(StrotssKernel.TakeRows, { table, indices }, {}, () => tf.gather(table, indices) as tf.Tensor2D);
 }
 
 type GradSave = (tensors: tf.Tensor[]) => void;
@@ -81,50 +62,16 @@ export function customUnaryOp<X extends tf.Tensor, Y extends tf.Tensor>(
   return op as unknown as (x: X) => Y;
 }
 
-/**
- * a·bᵀ with the transpose made explicit: TF.js' wasm matMul is ≈15× slower with its
- * transposeA/transposeB flags than on a plain (pre-transposed) operand.
- */
+/** a·bᵀ for `[n, d]` and `[m, d]` → `[n, m]` (named kernel; wasm registers an explicit transpose, its flag is slow). */
 export function matMulABt(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
+  return runNamedKernel(StrotssKernel.MatMulABt, { a, b }, {}, () => tf.matMul(a, b, false, true));
 }
 
-/** Partial products added per AddN: bounds the transient memory to this many d×d matrices. */
-const PARTIALS_PER_ADD = 8;
-
 /**
- * aᵀ·b with the transpose made explicit (see {@link matMulABt}), summed over row chunks of
- * `chunk`: XNNPACK's one long float32 accumulation over all rows is ≈10× less accurate than
- * the blocked sums of PyTorch and TF.js' cpu backend, enough to flip the sign of near-zero
- * covariance differences in the moment loss (and its gradient) on wasm.
- * Chunks are taken with gatherND (wasm's Slice is ≈12× slower on these shapes) and the partial
- * products added with AddN, in order, several at a time (one pass instead of one per add).
+ * aᵀ·b for `[n, d]` and `[n, e]` → `[d, e]` (named kernel; wasm registers a sum over row chunks:
+ * XNNPACK's one long float32 accumulation over all rows is ≈10× less accurate than blocked
+ * sums, enough to flip the sign of near-zero covariance differences in the moment loss).
  */
-export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D, chunk = 64): tf.Tensor2D {
-  return tf.tidy(() => {
-    const rows = a.shape[0];
-    if (rows <= chunk) return tf.matMul(tf.transpose(a), b);
-    let sum: tf.Tensor2D | undefined;
-    let pending: tf.Tensor2D[] = [];
-    const flush = () => {
-      const parts = sum ? [sum, ...pending] : pending;
-      const next = parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor2D);
-      // Free the partials now: inside one tidy they would otherwise all live until its end.
-      for (const p of parts) if (p !== next) p.dispose();
-      sum = next;
-      pending = [];
-    };
-    for (let r = 0; r < rows; r += chunk) {
-      const size = Math.min(chunk, rows - r);
-      const indices = tf.range(r, r + size, 1, 'int32') as tf.Tensor1D;
-      const aRows = takeRows(a, indices);
-      const bRows = b === a ? aRows : takeRows(b, indices);
-      const aT = tf.transpose(aRows);
-      pending.push(tf.matMul(aT, bRows) as tf.Tensor2D);
-      tf.dispose([indices, aRows, bRows, aT]);
-      if (pending.length === PARTIALS_PER_ADD) flush();
-    }
-    if (pending.length > 0) flush();
-    return sum!;
-  });
+export function matMulAtB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return runNamedKernel(StrotssKernel.MatMulAtB, { a, b }, {}, () => tf.matMul(a, b, true, false));
 }

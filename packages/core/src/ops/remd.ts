@@ -4,8 +4,6 @@ import { customUnaryOp, takeRows } from './reductions.js';
 /** A ground metric for the relaxed EMD: its full cost matrix, and the gradient of one pair's cost w.r.t. its first row. */
 export interface GroundMetric {
   matrix(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
-  /** The same costs as `[m, n]`, where that orientation is cheaper to produce (saves a transpose of the N×M matrix). */
-  matrixT?(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
   pairGrad(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D;
   /** True when costs may be NaN (no epsilon): minima then pick NaN first, as PyTorch's `min` does. */
   nanAware?: boolean;
@@ -40,21 +38,13 @@ export function relaxedEmd(x: tf.Tensor2D, y: tf.Tensor2D, metric: GroundMetric)
   const op = customUnaryOp<tf.Tensor2D, tf.Scalar>((X, save) => {
     const n = X.shape[0];
     const m = y.shape[0];
-    // Costs as [n, m] (K) or [m, n] (Kᵀ); minima and the flat positions of the picked entries
-    // are read in whichever orientation the metric produced.
-    const transposed = metric.matrixT != null;
-    const cost = transposed ? metric.matrixT!(X, y) : metric.matrix(X, y);
+    const cost = metric.matrix(X, y); // K, [n, m]
     const flat = tf.reshape(cost, [-1]) as tf.Tensor1D;
-    const nearestY = argMinTorch(cost, transposed ? 0 : 1, nanAware); // [n], for each X row
-    const nearestX = argMinTorch(cost, transposed ? 1 : 0, nanAware); // [m], for each Y row
-    const rowIds = tf.range(0, n, 1, 'int32');
-    const colIds = tf.range(0, m, 1, 'int32');
-    const rowMins = transposed
-      ? tf.gather(flat, tf.add(tf.mul(nearestY, tf.scalar(n, 'int32')), rowIds))
-      : tf.gather(flat, tf.add(tf.mul(rowIds, tf.scalar(m, 'int32')), nearestY));
-    const colMins = transposed
-      ? tf.gather(flat, tf.add(tf.mul(colIds, tf.scalar(n, 'int32')), nearestX))
-      : tf.gather(flat, tf.add(tf.mul(nearestX, tf.scalar(m, 'int32')), colIds));
+    const nearestY = argMinTorch(cost, 1, nanAware); // [n], for each X row
+    const nearestX = argMinTorch(cost, 0, nanAware); // [m], for each Y row
+    // The picked entries by their flat positions (a NaN, when one was picked, is kept).
+    const rowMins = tf.gather(flat, tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(m, 'int32')), nearestY));
+    const colMins = tf.gather(flat, tf.add(tf.mul(nearestX, tf.scalar(m, 'int32')), tf.range(0, m, 1, 'int32')));
     const meanRows = tf.mean(rowMins) as tf.Scalar;
     const meanCols = tf.mean(colMins) as tf.Scalar;
     const value = tf.maximum(meanRows, meanCols) as tf.Scalar;

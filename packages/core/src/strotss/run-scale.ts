@@ -1,8 +1,9 @@
 import { tf } from '../tfjs.js';
 import type { VggFeatureExtractor } from '../model/vgg.js';
 import type { CosineOptions } from '../ops/distances.js';
-import { nearestHypercolumns, type Locations, type Tap } from '../ops/hypercolumns.js';
-import { disposeStyleSamples, objectiveTerms, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
+import type { Locations } from '../ops/hypercolumns.js';
+import { disposeStyleSamples, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
+import { imageObjective } from './image-objective.js';
 import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
 import { TorchRmsprop } from '../ops/rmsprop.js';
 import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
@@ -65,8 +66,8 @@ interface RegionState {
   style: StyleSamples;
 }
 
-/** Style samples of one region: draws concatenated newest first, as the reference stacks them (spec §8.3). */
-function styleSamplesFor(inputs: ScaleInputs, styleTaps: readonly Tap[], region: number, mask?: Uint8Array): StyleSamples {
+/** Style sample locations of one region: its draws, newest first, as the reference stacks them (spec §8.3). */
+function styleDrawsFor(inputs: ScaleInputs, region: number, mask?: Uint8Array): Locations[] {
   const [, h, w] = inputs.style.shape;
   const pixels = maskPixels(h, w, mask);
   const take = Math.min(inputs.styleSamplesPerDraw, pixels.rows.length);
@@ -74,8 +75,34 @@ function styleSamplesFor(inputs: ScaleInputs, styleTaps: readonly Tap[], region:
   for (let k = 0; k < inputs.styleDraws; k++) {
     draws.push(inputs.sampling.styleDraw({ scale: inputs.plan.index, region, draw: k }, pixels, take));
   }
-  const B = tf.tidy(() => tf.concat(draws.reverse().map((loc) => nearestHypercolumns(styleTaps, loc)), 0) as tf.Tensor2D);
-  return prepareStyleSamples(B);
+  return draws.reverse();
+}
+
+/** Per-region constants of a scale: content tables on each region's lattice, style samples and samplers (spec §20). */
+function prepareRegions(inputs: ScaleInputs): RegionState[] {
+  const { extractor, plan } = inputs;
+  const [, h, w] = inputs.content.shape;
+  const grids = inputs.regions.map((_, r) => {
+    const strides = gridStrides(h, w);
+    return { strides, offsets: inputs.sampling.gridOffsets({ scale: plan.index, region: r }, strides) };
+  });
+  // Content first: its lattice hypercolumns are all the scale needs of it.
+  const tables = extractor.lookUp(
+    inputs.content,
+    grids.map(({ strides, offsets }) => ({ locations: ContentSampleTable.lattice(h, w, strides, offsets), mode: 'bilinear' as const })),
+  );
+  const draws = inputs.regions.map((region, r) => styleDrawsFor(inputs, r, region.styleMask));
+  const styleColumns = extractor.lookUp(inputs.style, draws.flat().map((locations) => ({ locations, mode: 'nearest' as const })));
+  let next = 0;
+  return inputs.regions.map((region, r) => {
+    const { strides, offsets } = grids[r];
+    const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
+    const sampler = new OutputSampler(candidates, inputs.sampling, { scale: plan.index, region: r }, inputs.samplesPerStep);
+    const parts = styleColumns.slice(next, (next += draws[r].length));
+    const B = tf.tidy(() => tf.concat(parts, 0) as tf.Tensor2D);
+    tf.dispose(parts);
+    return { sampler, content: new ContentSampleTable(tables[r], h, strides, offsets), style: prepareStyleSamples(B) };
+  });
 }
 
 /**
@@ -88,25 +115,7 @@ export async function* optimiseScale(
   trace?: (t: IterationTrace) => void,
 ): AsyncGenerator<StepValues, tf.Tensor4D, void> {
   const { extractor, plan } = inputs;
-  const [, h, w] = inputs.content.shape;
-  // Content first: its hypercolumns on each region's grid lattice are all the scale needs of
-  // it, so its VGG maps are freed before the style's are computed (lower peak memory).
-  const contentTaps = extractor.taps(inputs.content);
-  const grids = inputs.regions.map((_, r) => {
-    const strides = gridStrides(h, w);
-    const offsets = inputs.sampling.gridOffsets({ scale: plan.index, region: r }, strides);
-    return { strides, offsets, table: new ContentSampleTable(contentTaps, h, w, strides, offsets) };
-  });
-  tf.dispose(contentTaps.slice(1).map((t) => t.map));
-  const styleTaps = extractor.taps(inputs.style);
-  const regions: RegionState[] = inputs.regions.map((region, r) => {
-    const { strides, offsets, table } = grids[r];
-    const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
-    const sampler = new OutputSampler(candidates, inputs.sampling, { scale: plan.index, region: r }, inputs.samplesPerStep);
-    return { sampler, content: table, style: styleSamplesFor(inputs, styleTaps, r, region.styleMask) };
-  });
-  // The style maps are only needed for the samples (constant for the scale).
-  tf.dispose(styleTaps.slice(1).map((t) => t.map));
+  const regions = prepareRegions(inputs);
   let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
   const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
   let lastX: tf.Tensor4D | undefined;
@@ -117,18 +126,13 @@ export async function* optimiseScale(
       const wantImage = inputs.imageAt?.(t) ?? false;
       const keepX = t === plan.iterations - 1 || trace != null || wantImage;
       const captured: { X?: tf.Tensor4D; terms?: tf.Tensor1D } = {};
+      const samples = regions.map((r, i) => ({ locations: locations[i], content: contentSamples[i], style: r.style }));
       const { value, grads } = tf.valueAndGrads((...ls: tf.Tensor[]) => {
         const image = synthesizePyramid(ls as tf.Tensor4D[]);
         if (keepX) captured.X = tf.keep(image);
-        const hypercolumns = extractor.hypercolumnsAt(image, locations);
-        const perRegion = regions.map((region, r) =>
-          objectiveTerms(hypercolumns[r], contentSamples[r], region.style, plan.alpha, inputs.cosine),
-        );
-        const mean = (k: 'loss' | 'content' | 'remd' | 'moment' | 'palette') =>
-          tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
-        const loss = mean('loss');
-        captured.terms = tf.keep(tf.stack([loss, mean('content'), mean('remd'), mean('moment'), mean('palette')]) as tf.Tensor1D);
-        return loss;
+        const terms = imageObjective(extractor, image, samples, plan.alpha, inputs.cosine);
+        captured.terms = tf.keep(terms);
+        return tf.squeeze(tf.slice(terms, [0], [1])) as tf.Scalar;
       })(levels);
       const next = optimiser.step(levels, grads) as tf.Tensor4D[];
       const X = captured.X;

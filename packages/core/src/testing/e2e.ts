@@ -187,17 +187,18 @@ export async function runE2eFixture(
   add('returned/X (max)', returnedValues, (await get('returned/X')).data, 'max_abs', 5e-2);
   add('returned/X = X_at_iteration[4]', returnedValues, traces[4].X, 'exact', 0);
 
-  // B: style samples of the scale, newest draw first (nearest lookups of the stored draws).
-  const styleTaps = extractor.taps(style);
-  const { nearestHypercolumns } = await import('../ops/hypercolumns.js');
+  // B: style samples of the scale, newest draw first (nearest lookups of the stored draws, through
+  // the extractor's lookUp: the backend's own Hypercolumns kernel where it registered one).
   const draws = await get('sampling/style_draw_rc');
   const drawOrder = [4, 3, 2, 1, 0].map((k) => sampling.styleDraw({ scale: 1, region: 0, draw: k }, { rows: new Int32Array(), cols: new Int32Array() }, draws.shape[1]));
-  const B = tf.tidy(() => tf.concat(drawOrder.map((loc) => nearestHypercolumns(styleTaps, loc)), 0));
+  const parts = extractor.lookUp(style, drawOrder.map((locations) => ({ locations, mode: 'nearest' as const })));
+  const B = tf.concat(parts, 0);
+  tf.dispose(parts);
   const colours = tf.slice(B, [0, 0], [-1, 3]);
   add('B/colours', await colours.data(), (await get('B/colours')).data, 'exact', 0);
   const first8 = tf.slice(B, [0, 0], [8, -1]);
   add('B/first8_rows', await first8.data(), (await get('B/first8_rows')).data, 'max_abs_over_max_ref', 1e-5);
-  tf.dispose([B, colours, first8, ...styleTaps.slice(1).map((t) => t.map)]);
+  tf.dispose([B, colours, first8]);
 
   tf.dispose([content, style, init, returned]);
   extractor.dispose();

@@ -4,7 +4,7 @@
 import { ProtoMessage } from './protobuf-writer.js';
 
 /** ONNX `TensorProto.DataType` values used here. */
-export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type OnnxDataType = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
 /** ONNX `AttributeProto.AttributeType` values used here. */
@@ -103,6 +103,8 @@ export interface OnnxModel {
   opsetVersion: number;
   producerName: string;
   docString?: string;
+  /** Default {@link ONNX_IR_VERSION} (7, for opset 13); opsets 15–17 go with IR version 8. */
+  irVersion?: number;
 }
 
 /** Returns the serialized `ModelProto` (ai.onnx domain at `opsetVersion`, IR version 7). */
@@ -117,7 +119,7 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
 
   const opset = new ProtoMessage().string(1, '').varint(2, model.opsetVersion);
   const m = new ProtoMessage()
-    .varint(1, ONNX_IR_VERSION)
+    .varint(1, model.irVersion ?? ONNX_IR_VERSION)
     .string(2, model.producerName)
     .message(7, graph)
     .message(8, opset);

@@ -1,0 +1,186 @@
+// The VGG feature extractor with its hypercolumn lookups (spec §7, §8) as ONNX nodes, forward and
+// input gradient, in NCHW (ONNX Runtime's MLAS convolutions run blocked NCHWc internally). It
+// mirrors VggFeatureExtractor.lookUp / hypercolumnsAt of the core: the same preprocessing, convs,
+// ReLUs, 2×2 pools, bilinear four-corner lookups (indices and weights computed on the host by the
+// core's bilinearNeighbours), and as backward the ReLU masks, conv with the flipped kernel, the max
+// pool's argmax routing and the lookups' scatter-add.
+import { convLayers, type FeatureExtractorPreset, type VggWeights } from '@strotss/core';
+import type { OnnxGraph, Value } from './onnx-graph.js';
+
+/** One tap's lookup inputs: `indices` int64 `[4·n]` (corner-major flat map positions) and `weights` `[1, 4·n]`. */
+export interface TapLookupInputs {
+  indices: Value;
+  weights: Value;
+}
+
+/** Where a tap is: its map `[1, C, h, w]`, channels, its `[C, h·w]` view, feature scale. */
+interface TapMap {
+  name: string;
+  map: Value;
+  flat: Value;
+  channels: number;
+  scale: number;
+}
+
+/** What the backward of one layer needs. */
+type SavedLayer =
+  | { kind: 'conv'; name: string; mask: Value; flippedKernel: Value; tap?: TapMap }
+  | { kind: 'pool'; indices: Value; inputShape: Value };
+
+/** The forward's results: hypercolumnsᵀ `[d, n]` and, when built with a backward, the function that adds it. */
+export interface VggGraph {
+  /** Hypercolumns, transposed: `[d, n]` (d = 3 + Σ tap channels). */
+  columnsT: Value;
+  /** Adds the input gradient for dColumnsᵀ `[d, n]`; returns d/dImage, NHWC `[1, H, W, 3]`. */
+  backward(dColumnsT: Value): Value;
+}
+
+/** Names of the lookup inputs of a tap (`rgb` for the raw RGB tap, else the conv's name). */
+export function tapInputNames(tap: string): { indices: string; weights: string } {
+  return { indices: `lookup/${tap}/indices`, weights: `lookup/${tap}/weights` };
+}
+
+/** The taps of a preset in hypercolumn order: raw RGB, then the tapped convs. */
+export function tapNames(preset: FeatureExtractorPreset): string[] {
+  return ['rgb', ...preset.taps];
+}
+
+/** An HWIO `[3,3,in,out]` kernel as ONNX OIHW `[out,in,3,3]`, and its flip for the input gradient, OIHW `[in,out,3,3]`. */
+export function onnxKernels(hwio: Float32Array, inChannels: number, outChannels: number): { forward: Float32Array; flipped: Float32Array } {
+  const forward = new Float32Array(hwio.length);
+  const flipped = new Float32Array(hwio.length);
+  for (let h = 0; h < 3; h++) {
+    for (let w = 0; w < 3; w++) {
+      for (let i = 0; i < inChannels; i++) {
+        for (let o = 0; o < outChannels; o++) {
+          const v = hwio[((h * 3 + w) * inChannels + i) * outChannels + o];
+          forward[((o * inChannels + i) * 3 + h) * 3 + w] = v;
+          flipped[((i * outChannels + o) * 3 + (2 - h)) * 3 + (2 - w)] = v;
+        }
+      }
+    }
+  }
+  return { forward, flipped };
+}
+
+/** The network input for an NCHW RGB [0,1] image under the preset's convention (VggFeatureExtractor.preprocess). */
+function preprocess(g: OnnxGraph, preset: FeatureExtractorPreset, image: Value): Value {
+  const input = preset.input;
+  if (input.kind === 'torchvision') return g.div(g.sub(image, g.float(input.mean, [1, 3, 1, 1])), g.float(input.std, [1, 3, 1, 1]));
+  const bgr = g.gather(image, g.int64([2, 1, 0]), 1);
+  return g.sub(g.mul(bgr, g.float(255)), g.float(input.meanBgr, [1, 3, 1, 1]));
+}
+
+/** The gradient through {@link preprocess}. */
+function preprocessBackward(g: OnnxGraph, preset: FeatureExtractorPreset, grad: Value): Value {
+  const input = preset.input;
+  if (input.kind === 'torchvision') return g.div(grad, g.float(input.std, [1, 3, 1, 1]));
+  return g.gather(g.mul(grad, g.float(255)), g.int64([2, 1, 0]), 1);
+}
+
+/** Columns `[C, n]` of a tap at the four-corner lookups: Σ_k w_k·F[idx_k] (bilinearTapColumns), × the tap's scale. */
+function lookUpTap(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs): Value {
+  const corners = g.mul(g.gather(tap.flat, lookup.indices, 1), lookup.weights); // [C, 4n]
+  const summed = g.sum(g.reshape(corners, [tap.channels, 4, -1]), [1], false); // [C, n]
+  return tap.scale !== 1 ? g.mul(summed, g.float(tap.scale)) : summed;
+}
+
+/** The gradient of a tap's map `[1, C, h, w]` from its columns' gradient `[C, n]`: the weighted corners scattered back and added. */
+function lookUpTapBackward(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs, dColumns: Value): Value {
+  const scaled = tap.scale !== 1 ? g.mul(dColumns, g.float(tap.scale)) : dColumns;
+  const perCorner = g.reshape(g.mul(g.unsqueeze(scaled, [1]), g.reshape(lookup.weights, [1, 4, -1])), [tap.channels, -1]); // [C, 4n]
+  const indices = g.op('Expand', [lookup.indices, g.shape(perCorner)]);
+  const flat = g.scatterElements(g.zerosOfShape(g.shape(tap.flat)), indices, perCorner, 1, 'add');
+  return g.reshape(flat, g.shape(tap.map));
+}
+
+/**
+ * Adds the VGG of `preset` with `weights` to `g`: `image` NHWC `[1, H, W, 3]` in [0,1], lookups per
+ * tap (see {@link tapInputNames}). With `withBackward`, the forward keeps what its gradient needs
+ * (1-byte ReLU masks, pool argmax indices) and {@link VggGraph.backward} adds the input gradient.
+ */
+export function vggGraph(
+  g: OnnxGraph,
+  preset: FeatureExtractorPreset,
+  weights: VggWeights,
+  image: Value,
+  lookups: ReadonlyMap<string, TapLookupInputs>,
+  withBackward: boolean,
+): VggGraph {
+  const rgb = g.transpose(image, [0, 3, 1, 2]);
+  const taps: TapMap[] = [{ name: 'rgb', map: rgb, flat: g.reshape(rgb, [3, -1]), channels: 3, scale: 1 }];
+  const saved: SavedLayer[] = [];
+  const lastTap = preset.taps[preset.taps.length - 1];
+  const convs = new Map(convLayers(preset).map((c) => [c.name, c]));
+  let x = g.scope('preprocess', () => preprocess(g, preset, rgb));
+  for (const layer of preset.layers) {
+    if (layer.kind === 'pool') {
+      const inputShape = withBackward ? g.shape(x) : '';
+      const [y, indices] = g.op('MaxPool', [x], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }, withBackward ? 2 : 1);
+      if (withBackward) saved.push({ kind: 'pool', indices, inputShape });
+      x = y;
+      continue;
+    }
+    const conv = convs.get(layer.name)!;
+    const w = weights[layer.name];
+    const kernels = onnxKernels(w.kernel, conv.inChannels, conv.outChannels);
+    const y = g.scope(layer.name, () => {
+      const kernel = g.weights(`${layer.name}/kernel`, [conv.outChannels, conv.inChannels, 3, 3], kernels.forward);
+      const bias = g.weights(`${layer.name}/bias`, [conv.outChannels], w.bias);
+      return g.op('Relu', [g.op('Conv', [x, kernel, bias], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } })]);
+    });
+    const tap = preset.taps.includes(layer.name)
+      ? { name: layer.name, map: y, flat: g.reshape(y, [conv.outChannels, -1]), channels: conv.outChannels, scale: preset.featureScale }
+      : undefined;
+    if (tap) taps.push(tap);
+    if (withBackward) {
+      const flippedKernel = g.weights(`${layer.name}/kernel_flipped`, [conv.inChannels, conv.outChannels, 3, 3], kernels.flipped);
+      saved.push({ kind: 'conv', name: layer.name, mask: g.greater(y, g.float(0)), flippedKernel, tap });
+    }
+    x = y;
+    if (layer.name === lastTap) break;
+  }
+  const columns = taps.map((tap) => g.scope(`lookup/${tap.name}`, () => lookUpTap(g, tap, lookups.get(tap.name)!)));
+  const columnsT = g.concat(columns, 0);
+  return {
+    columnsT,
+    backward: (dColumnsT) => {
+      if (!withBackward) throw new Error('this VGG graph was built without its backward');
+      return g.scope('backward', () => vggBackward(g, preset, taps, saved, lookups, dColumnsT));
+    },
+  };
+}
+
+/** The input gradient (NHWC) of the lookups and layers, deepest first. */
+function vggBackward(
+  g: OnnxGraph,
+  preset: FeatureExtractorPreset,
+  taps: readonly TapMap[],
+  saved: readonly SavedLayer[],
+  lookups: ReadonlyMap<string, TapLookupInputs>,
+  dColumnsT: Value,
+): Value {
+  const parts = g.split(dColumnsT, g.int64(taps.map((t) => t.channels)), 0, taps.length);
+  const tapGrad = (tap: TapMap) => lookUpTapBackward(g, tap, lookups.get(tap.name)!, parts[taps.indexOf(tap)]);
+  let grad: Value | undefined;
+  for (let i = saved.length - 1; i >= 0; i--) {
+    const layer = saved[i];
+    if (layer.kind === 'pool') {
+      // Each window's gradient goes to its (first) maximum; windows do not overlap.
+      const flat = g.scatterElements(
+        g.reshape(g.zerosOfShape(layer.inputShape), [-1]),
+        g.reshape(layer.indices, [-1]),
+        g.reshape(grad!, [-1]),
+        0,
+      );
+      grad = g.reshape(flat, layer.inputShape);
+      continue;
+    }
+    if (layer.tap) grad = grad ? g.add(grad, tapGrad(layer.tap)) : tapGrad(layer.tap);
+    if (!grad) continue; // layers after the last tap (none in the presets)
+    const active = g.where(layer.mask, grad, g.float(0));
+    grad = g.op('Conv', [active, layer.flippedKernel], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+  }
+  const total = g.add(preprocessBackward(g, preset, grad!), tapGrad(taps[0]));
+  return g.transpose(total, [0, 2, 3, 1]);
+}

@@ -1,0 +1,79 @@
+import { tf } from '../tfjs.js';
+import type { VggFeatureExtractor } from '../model/vgg.js';
+import { DEFAULT_COSINE_EPSILON, type CosineOptions } from '../ops/distances.js';
+import type { Locations } from '../ops/hypercolumns.js';
+import { hasBackendKernel, StrotssKernel } from '../ops/kernels.js';
+import { gradientOfTerms, objectiveTerms, styleKernelInputs, TERM_ORDER, type StyleSamples } from '../ops/objective.js';
+import { customUnaryOp } from '../ops/reductions.js';
+
+/** One region's samples for an iteration: where to look, the content hypercolumns there, the scale's style samples. */
+export interface RegionSamples {
+  locations: Locations;
+  /** Content hypercolumns Ĉ `[N, d]` at `locations`. */
+  content: tf.Tensor2D;
+  style: StyleSamples;
+}
+
+/**
+ * One iteration's objective for image X (spec §20): hypercolumns of X at each region's locations,
+ * the terms of each region (spec §9), averaged over regions → `[5]` in TERM_ORDER (loss, content,
+ * remd, moment, palette), differentiable w.r.t. X through the loss. A named kernel: a backend may
+ * run the VGG forward, the lookups, the terms and the whole backward as one computation.
+ */
+export function imageObjective(
+  extractor: VggFeatureExtractor,
+  image: tf.Tensor4D,
+  regions: readonly RegionSamples[],
+  alpha: number,
+  cosine: CosineOptions = {},
+): tf.Tensor1D {
+  if (hasBackendKernel(StrotssKernel.ImageObjective)) return fusedImageObjective(extractor, image, regions, alpha, cosine);
+  return imageObjectiveOnOps(extractor, image, regions, alpha, cosine);
+}
+
+/** {@link imageObjective} on TF.js ops and autograd. */
+export function imageObjectiveOnOps(
+  extractor: VggFeatureExtractor,
+  image: tf.Tensor4D,
+  regions: readonly RegionSamples[],
+  alpha: number,
+  cosine: CosineOptions = {},
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const hypercolumns = extractor.hypercolumnsAt(image, regions.map((r) => r.locations));
+    const perRegion = regions.map((r, i) => objectiveTerms(hypercolumns[i], r.content, r.style, alpha, cosine));
+    const mean = (k: (typeof TERM_ORDER)[number]) => tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
+    return tf.stack(TERM_ORDER.map(mean)) as tf.Tensor1D;
+  });
+}
+
+/** The backend's ImageObjective kernel (terms and dLoss/dX in one pass) as a differentiable op of X. */
+function fusedImageObjective(
+  extractor: VggFeatureExtractor,
+  image: tf.Tensor4D,
+  regions: readonly RegionSamples[],
+  alpha: number,
+  cosine: CosineOptions,
+): tf.Tensor1D {
+  const epsilon = cosine.epsilon ?? DEFAULT_COSINE_EPSILON;
+  extractor.checkSize(image);
+  const regionInputs: tf.NamedTensorMap = {};
+  regions.forEach((r, i) => Object.assign(regionInputs, { [`C${i}`]: r.content }, styleKernelInputs(r.style, String(i))));
+  const op = customUnaryOp<tf.Tensor4D, tf.Tensor1D>((x, save) => {
+    const [terms, gradLoss] = tf.engine().runKernel(
+      StrotssKernel.ImageObjective,
+      { image: x, ...extractor.weightTensors(), ...regionInputs },
+      { preset: extractor.preset, locations: regions.map((r) => r.locations), alpha, epsilon } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    save([gradLoss, x]);
+    return {
+      value: terms as tf.Tensor1D,
+      gradFunc: (dy, [g, xSaved]) =>
+        gradientOfTerms(dy, g, () =>
+          tf.grad((y: tf.Tensor) => tf.sum(tf.mul(imageObjectiveOnOps(extractor, y as tf.Tensor4D, regions, alpha, cosine), dy)))(xSaved),
+        ),
+    };
+  });
+  return op(image);
+}
+
