@@ -163,8 +163,8 @@ function describeReadError(error: unknown, path: string): InvalidImageError {
         : code === 'EACCES' || code === 'EPERM'
           ? `Image file is not readable (permission denied): ${path}; fix its permissions.`
           : code === 'ENOTDIR'
-            ? `Image file not found: ${path}; a part of the path is not a directory.`
-            : `Cannot read image file ${path}: ${errorMessage(error)}.`;
+            ? `Image file not found: ${path} (a part of the path is a file, not a directory); check the path.`
+            : `Cannot read image file ${path} (${errorMessage(error)}); check that the path names a readable image file.`;
   return new InvalidImageError(message, { cause: error });
 }
 
