@@ -59,8 +59,43 @@ export interface WasmBackendOptions {
   threads?: number;
 }
 
+/**
+ * Initialises TF.js' wasm backend once (threaded XNNPACK where possible, this package's wasm
+ * kernels registered) and leaves it selected; resolves to its description. Shared by the `wasm`
+ * and `native` backends (the latter runs its small operations on wasm's kernels).
+ */
+export function wasmInitializer(importModule: ModuleImporter = defaultImporter, options: WasmBackendOptions = {}): () => Promise<string> {
+  let started: Promise<string> | undefined;
+  const start = async (): Promise<string> => {
+    const wanted = options.threads != null ? parseWasmThreads(options.threads, 'wasm threads') : defaultWasmThreads();
+    const wasmPackage = (await importModule('@tensorflow/tfjs-backend-wasm')) as Parameters<typeof activateThreadedWasm>[0];
+    registerWasmKernels('wasm');
+    let description = 'WebAssembly (XNNPACK, SIMD), 1 thread';
+    if (wanted > 1) {
+      try {
+        const threads = await activateThreadedWasm(wasmPackage, wanted);
+        return `WebAssembly (XNNPACK, SIMD), ${threads} threads`;
+      } catch (error) {
+        description = `WebAssembly (XNNPACK, SIMD), 1 thread (the threaded build failed: ${String((error as Error)?.message ?? error).split('\n')[0]})`;
+      }
+    }
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+    return description;
+  };
+  return () => {
+    started ??= start();
+    started.catch(() => (started = undefined));
+    return started;
+  };
+}
+
 /** `wasm`: TF.js WebAssembly with SIMD (XNNPACK), on every core through the threaded build. */
-export function createWasmBackend(importModule: ModuleImporter = defaultImporter, options: WasmBackendOptions = {}): StrotssBackend {
+export function createWasmBackend(
+  importModule: ModuleImporter = defaultImporter,
+  options: WasmBackendOptions = {},
+  init: () => Promise<string> = wasmInitializer(importModule, options),
+): StrotssBackend {
   const backend: StrotssBackend = {
     id: 'wasm',
     priority: 20,
@@ -69,22 +104,8 @@ export function createWasmBackend(importModule: ModuleImporter = defaultImporter
     isSupported: async () => typeof WebAssembly === 'object',
     unsupportedReason: async () => (typeof WebAssembly === 'object' ? undefined : 'WebAssembly is not available'),
     init: async () => {
-      const wanted = options.threads != null ? parseWasmThreads(options.threads, 'wasm threads') : defaultWasmThreads();
-      const wasmPackage = (await importModule('@tensorflow/tfjs-backend-wasm')) as Parameters<typeof activateThreadedWasm>[0];
-      registerWasmKernels('wasm');
-      if (wanted > 1) {
-        try {
-          const threads = await activateThreadedWasm(wasmPackage, wanted);
-          backend.description = `WebAssembly (XNNPACK, SIMD), ${threads} threads`;
-          return;
-        } catch (error) {
-          backend.description = `WebAssembly (XNNPACK, SIMD), 1 thread (the threaded build failed: ${String((error as Error)?.message ?? error).split('\n')[0]})`;
-        }
-      } else {
-        backend.description = 'WebAssembly (XNNPACK, SIMD), 1 thread';
-      }
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+      backend.description = await init();
+      if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
     },
   };
   return backend;

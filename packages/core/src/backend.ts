@@ -44,10 +44,18 @@ export interface BackendWorkload {
 }
 
 const registry = new Map<string, StrotssBackend>();
+const initialised = new Map<string, Promise<void>>();
 
-/** Registers (or replaces) a backend under its id. */
+/** Registers (or replaces) a backend under its id. A replaced backend's initialisation is forgotten. */
 export function registerBackend(backend: StrotssBackend): void {
+  if (registry.get(backend.id) !== backend) initialised.delete(backend.id);
   registry.set(backend.id, backend);
+}
+
+/** Removes the backend registered under `id`, if any; returns whether there was one. */
+export function unregisterBackend(id: string): boolean {
+  initialised.delete(id);
+  return registry.delete(id);
 }
 
 /** Registered backends, highest priority first. */
@@ -86,8 +94,6 @@ export interface ResolvedBackend {
   backend: StrotssBackend;
   skipped: Array<{ id: string; reason: string }>;
 }
-
-const initialised = new Map<string, Promise<void>>();
 
 /**
  * Initialises and selects the first backend that works among `preference` ('auto' = every

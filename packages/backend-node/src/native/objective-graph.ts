@@ -81,10 +81,64 @@ function rmsPairGrad(g: OnnxGraph, x: Value, y: Value, d: number): Value {
   return g.mul(g.sub(x, y), g.div(inRange, g.mul(dist, g.float(d))));
 }
 
-/** A ground metric: its cost matrix `[n, m]` and the pair gradient (GroundMetric). */
+/**
+ * A ground metric for the relaxed EMD: its cost matrix `[n, m]`, and the gradient w.r.t. X of the
+ * costs picked by the minima — row i's own nearest Y (`nearestY` `[n]`) weighted `rowWeight`, and
+ * each Y's nearest X row (`nearestX` `[m]`, summed per X row) weighted `colWeight`.
+ */
 interface Metric {
   matrix(x: Value, y: Value): Value;
-  pairGrad(x: Value, y: Value): Value;
+  pickedGradient(x: Value, y: Value, nearestY: Value, nearestX: Value, rowWeight: Value, colWeight: Value): Value;
+}
+
+/** The picked-cost gradient through any pair gradient: rows gathered, pair gradients, scatter-add (as relaxedEmd does). */
+function pairwisePickedGradient(g: OnnxGraph, pairGrad: (x: Value, y: Value) => Value): Metric['pickedGradient'] {
+  return (x, y, nearestY, nearestX, rowWeight, colWeight) => {
+    const gradRows = g.mul(pairGrad(x, g.gather(y, nearestY, 0)), rowWeight);
+    const perY = g.mul(pairGrad(g.gather(x, nearestX, 0), y), colWeight);
+    const gradCols = g.scatterRowsAdd(g.zerosOfShape(g.shape(x)), g.unsqueeze(nearestX, [1]), perY);
+    return g.add(gradRows, gradCols);
+  };
+}
+
+/**
+ * The cosine metric of the style REMD with Y's row norms given (constant per scale). Its picked-cost
+ * gradient is cosineDistancePairGrad, x·(x·y)‖y‖/(‖x‖D²) − y/D with D = ‖x‖‖y‖ + ε, rearranged so
+ * that no `[m, d]` pair is formed: the dot products come from the cost's own x·yᵀ, and the Y side
+ * sums per X row as x_i·Σa_j − Σ b_j·y_j (one pass over Y instead of gathering X once per Y row).
+ */
+function cosineMetric(g: OnnxGraph, epsilon: number, yNorms: Value): Metric {
+  let dots: Value | undefined;
+  let xNorms: Value | undefined;
+  return {
+    matrix: (x, y) => {
+      dots = g.matMulABt(x, y);
+      xNorms = rowNorms(g, x);
+      const yn = g.transpose(yNorms);
+      const similarity =
+        epsilon === 0 ? g.div(g.div(dots, xNorms), yn) : g.div(dots, g.add(g.mul(xNorms, yn), g.float(epsilon)));
+      return g.sub(g.float(1), similarity);
+    },
+    pickedGradient: (x, y, nearestY, nearestX, rowWeight, colWeight) => {
+      const eps = g.float(epsilon);
+      // a = (x·y)‖y‖/(‖x‖D²) and b = 1/D for each picked pair, `[k, 1]`.
+      const coefficients = (pairDots: Value, xn: Value, yn: Value) => {
+        const denom = g.add(g.mul(xn, yn), eps);
+        return { a: g.div(g.mul(pairDots, yn), g.mul(xn, g.square(denom))), b: g.div(g.float(1), denom) };
+      };
+      // X side: row i against its nearest Y.
+      const rowDots = g.gatherElements(dots!, g.unsqueeze(nearestY, [1]), 1); // [n, 1]
+      const row = coefficients(rowDots, xNorms!, g.gather(yNorms, nearestY, 0));
+      const gradRows = g.mul(g.sub(g.mul(x, row.a), g.mul(g.gather(y, nearestY, 0), row.b)), rowWeight);
+      // Y side: each Y row j against its nearest X row i = nearestX[j], summed per i.
+      const colDots = g.transpose(g.gatherElements(dots!, g.unsqueeze(nearestX, [0]), 0)); // [m, 1]
+      const col = coefficients(colDots, g.gather(xNorms!, nearestX, 0), yNorms);
+      const target = g.unsqueeze(nearestX, [1]);
+      const sumA = g.scatterRowsAdd(g.zerosOfShape(g.shape(xNorms!)), target, g.mul(col.a, colWeight)); // [n, 1]
+      const sumBY = g.scatterRowsAdd(g.zerosOfShape(g.shape(x)), target, g.mul(y, g.mul(col.b, colWeight))); // [n, d]
+      return g.add(gradRows, g.sub(g.mul(x, sumA), sumBY));
+    },
+  };
 }
 
 /** Index of the minimum along `axis`; with `nanAware`, the first NaN wins, as PyTorch's min (argMinTorch). */
@@ -129,12 +183,9 @@ function relaxedEmd(g: OnnxGraph, x: Value, y: Value, metric: Metric, nanAware: 
   const [wa, wb] = maxBranchWeights(g, meanRows, meanCols);
   const n = g.cast(g.slice(g.shape(x), [0], [1], [0]), 'float32');
   const m = g.cast(g.slice(g.shape(y), [0], [1], [0]), 'float32');
-  // X side: each X row pays its own nearest Y.
-  const gradRows = g.mul(metric.pairGrad(x, g.gather(y, nearestY, 0)), g.div(wa, n));
-  // Y side: each Y row's nearest X pays; several Y may pick the same X (scatter-add).
-  const perY = g.mul(metric.pairGrad(g.gather(x, nearestX, 0), y), g.div(wb, m));
-  const gradCols = g.scatterRowsAdd(g.zerosOfShape(g.shape(x)), g.unsqueeze(nearestX, [1]), perY);
-  return { value, grad: g.mul(g.add(gradRows, gradCols), dy) };
+  // Each X row pays its own nearest Y; each Y row's nearest X pays too (several Y may pick one X).
+  const grad = metric.pickedGradient(x, y, nearestY, nearestX, g.div(wa, n), g.div(wb, m));
+  return { value, grad: g.mul(grad, dy) };
 }
 
 /** Self-similarity content loss (spec §9.5, the code's ×N) and its gradient times `dy` (selfSimilarityLoss). */
@@ -193,11 +244,11 @@ function paletteLoss(g: OnnxGraph, rgb: Value, bRgb: Value, epsilon: number, dy:
       const yr = rotate(y);
       return g.add(cosineDistanceMatrix(g, xr, yr, epsilon), rmsEuclideanDistanceMatrix(g, xr, yr, 3));
     },
-    pairGrad: (x, y) => {
+    pickedGradient: pairwisePickedGradient(g, (x, y) => {
       const xr = rotate(x);
       const yr = rotate(y);
       return g.matMul(g.add(cosinePairGrad(g, xr, yr, epsilon), rmsPairGrad(g, xr, yr, 3)), rotation);
-    },
+    }),
   };
   return relaxedEmd(g, rgb, bRgb, metric, epsilon === 0, dy);
 }
@@ -214,9 +265,7 @@ export function objectiveGraph(g: OnnxGraph, inputs: ObjectiveInputs, epsilon: n
   // dLoss/d(sum of terms) = w/(α+2); each term's share as autograd passes it down (combineObjective).
   const g0 = g.div(inputs.lossWeight, normaliser);
   const content = g.scope('content', () => selfSimilarityLoss(g, A, inputs.C, epsilon, g.mul(g0, alpha)));
-  const remd = g.scope('remd', () =>
-    relaxedEmd(g, A, inputs.B, { matrix: (x, y) => cosineDistanceMatrix(g, x, y, epsilon, inputs.bNorms), pairGrad: (x, y) => cosinePairGrad(g, x, y, epsilon) }, epsilon === 0, g0),
-  );
+  const remd = g.scope('remd', () => relaxedEmd(g, A, inputs.B, cosineMetric(g, epsilon, inputs.bNorms), epsilon === 0, g0));
   const moment = g.scope('moment', () => momentLoss(g, A, inputs.styleMean, inputs.styleCovariance, g0));
   const palette = g.scope('palette', () => {
     const term = paletteLoss(g, g.slice(A, [0], [3], [1]), inputs.bRgb, epsilon, g.div(g0, maxAlpha));

@@ -13,11 +13,17 @@ export interface TapLookupInputs {
   weights: Value;
 }
 
-/** Where a tap is: its map `[1, C, h, w]`, channels, its `[C, h·w]` view, feature scale. */
+/**
+ * Where a tap is: its map `[1, C, h, w]` and, for the lookups, its `[h·w, C]` view (NHWC rows, as
+ * TF.js holds maps: a lookup gathers whole rows, and ONNX Runtime turns its blocked NCHWc layout
+ * into NHWC in the one reorder it does anyway), channels and feature scale.
+ */
 interface TapMap {
   name: string;
   map: Value;
-  flat: Value;
+  rows: Value;
+  /** `[1, h, w, C]` as an int64 value, computed from the image's size (not from the map, which the backward must not keep alive). */
+  nhwcShape: Value;
   channels: number;
   scale: number;
 }
@@ -27,12 +33,26 @@ type SavedLayer =
   | { kind: 'conv'; name: string; mask: Value; flippedKernel: Value; tap?: TapMap }
   | { kind: 'pool'; indices: Value; inputShape: Value };
 
-/** The forward's results: hypercolumnsᵀ `[d, n]` and, when built with a backward, the function that adds it. */
+/**
+ * Shapes of the maps as int64 values, from the image's height and width alone: ⌊H/s⌋ × ⌊W/s⌋ at
+ * stride s (floor halving per pool). The backward reads shapes from here, so that no forward map
+ * is kept alive just to be measured.
+ */
+function mapShapes(g: OnnxGraph, image: Value) {
+  const hw = g.gather(g.shape(image), g.int64([1, 2]), 0); // [H, W]
+  const at = (stride: number) => (stride === 1 ? hw : g.div(hw, g.int64([stride, stride])));
+  return {
+    nhwc: (stride: number, channels: number) => g.concat([g.int64([1]), at(stride), g.int64([channels])], 0),
+    nchw: (stride: number, channels: number) => g.concat([g.int64([1, channels]), at(stride)], 0),
+  };
+}
+
+/** The forward's results: hypercolumns `[n, d]` and, when built with a backward, the function that adds it. */
 export interface VggGraph {
-  /** Hypercolumns, transposed: `[d, n]` (d = 3 + Σ tap channels). */
-  columnsT: Value;
-  /** Adds the input gradient for dColumnsᵀ `[d, n]`; returns d/dImage, NHWC `[1, H, W, 3]`. */
-  backward(dColumnsT: Value): Value;
+  /** Hypercolumns `[n, d]` (d = 3 + Σ tap channels). */
+  columns: Value;
+  /** Adds the input gradient for dColumns `[n, d]`; returns d/dImage, NHWC `[1, H, W, 3]`. */
+  backward(dColumns: Value): Value;
 }
 
 /** Names of the lookup inputs of a tap (`rgb` for the raw RGB tap, else the conv's name). */
@@ -78,20 +98,26 @@ function preprocessBackward(g: OnnxGraph, preset: FeatureExtractorPreset, grad: 
   return g.gather(g.mul(grad, g.float(255)), g.int64([2, 1, 0]), 1);
 }
 
-/** Columns `[C, n]` of a tap at the four-corner lookups: Σ_k w_k·F[idx_k] (bilinearTapColumns), × the tap's scale. */
+/** Columns `[n, C]` of a tap at the four-corner lookups: Σ_k w_k·F[idx_k] (bilinearTapColumns), × the tap's scale. */
 function lookUpTap(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs): Value {
-  const corners = g.mul(g.gather(tap.flat, lookup.indices, 1), lookup.weights); // [C, 4n]
-  const summed = g.sum(g.reshape(corners, [tap.channels, 4, -1]), [1], false); // [C, n]
+  const corners = g.gather(tap.rows, lookup.indices, 0); // [4n, C]
+  const weighted = g.mul(g.reshape(corners, [4, -1, tap.channels]), g.reshape(lookup.weights, [4, -1, 1])); // [4, n, C]
+  const summed = g.sum(weighted, [0], false); // [n, C]
   return tap.scale !== 1 ? g.mul(summed, g.float(tap.scale)) : summed;
 }
 
-/** The gradient of a tap's map `[1, C, h, w]` from its columns' gradient `[C, n]`: the weighted corners scattered back and added. */
+/** The gradient of a tap's map `[1, C, h, w]` from its columns' gradient `[n, C]`: the weighted corners scattered back (added). */
 function lookUpTapBackward(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs, dColumns: Value): Value {
   const scaled = tap.scale !== 1 ? g.mul(dColumns, g.float(tap.scale)) : dColumns;
-  const perCorner = g.reshape(g.mul(g.unsqueeze(scaled, [1]), g.reshape(lookup.weights, [1, 4, -1])), [tap.channels, -1]); // [C, 4n]
-  const indices = g.op('Expand', [lookup.indices, g.shape(perCorner)]);
-  const flat = g.scatterElements(g.zerosOfShape(g.shape(tap.flat)), indices, perCorner, 1, 'add');
-  return g.reshape(flat, g.shape(tap.map));
+  const perCorner = g.reshape(g.mul(g.unsqueeze(scaled, [0]), g.reshape(lookup.weights, [4, -1, 1])), [-1, tap.channels]); // [4n, C]
+  const zeros = g.reshape(g.zerosOfShape(tap.nhwcShape), [-1, tap.channels]); // [h·w, C]
+  const rows = g.scatterRowsAdd(zeros, g.unsqueeze(lookup.indices, [1]), perCorner);
+  return g.transpose(g.reshape(rows, tap.nhwcShape), [0, 3, 1, 2]);
+}
+
+/** The `[h·w, C]` rows of an NCHW map. */
+function mapRows(g: OnnxGraph, map: Value, channels: number): Value {
+  return g.reshape(g.transpose(map, [0, 2, 3, 1]), [-1, channels]);
 }
 
 /**
@@ -108,14 +134,18 @@ export function vggGraph(
   withBackward: boolean,
 ): VggGraph {
   const rgb = g.transpose(image, [0, 3, 1, 2]);
-  const taps: TapMap[] = [{ name: 'rgb', map: rgb, flat: g.reshape(rgb, [3, -1]), channels: 3, scale: 1 }];
+  const shapes = mapShapes(g, image);
+  const taps: TapMap[] = [{ name: 'rgb', map: rgb, rows: g.reshape(image, [-1, 3]), nhwcShape: shapes.nhwc(1, 3), channels: 3, scale: 1 }];
   const saved: SavedLayer[] = [];
   const lastTap = preset.taps[preset.taps.length - 1];
   const convs = new Map(convLayers(preset).map((c) => [c.name, c]));
   let x = g.scope('preprocess', () => preprocess(g, preset, rgb));
+  let stride = 1;
+  let channels = 3;
   for (const layer of preset.layers) {
     if (layer.kind === 'pool') {
-      const inputShape = withBackward ? g.shape(x) : '';
+      const inputShape = withBackward ? shapes.nchw(stride, channels) : '';
+      stride *= 2;
       const [y, indices] = g.op('MaxPool', [x], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } }, withBackward ? 2 : 1);
       if (withBackward) saved.push({ kind: 'pool', indices, inputShape });
       x = y;
@@ -130,8 +160,16 @@ export function vggGraph(
       return g.op('Relu', [g.op('Conv', [x, kernel, bias], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } })]);
     });
     const tap = preset.taps.includes(layer.name)
-      ? { name: layer.name, map: y, flat: g.reshape(y, [conv.outChannels, -1]), channels: conv.outChannels, scale: preset.featureScale }
+      ? {
+          name: layer.name,
+          map: y,
+          rows: mapRows(g, y, conv.outChannels),
+          nhwcShape: shapes.nhwc(stride, conv.outChannels),
+          channels: conv.outChannels,
+          scale: preset.featureScale,
+        }
       : undefined;
+    channels = conv.outChannels;
     if (tap) taps.push(tap);
     if (withBackward) {
       const flippedKernel = g.weights(`${layer.name}/kernel_flipped`, [conv.inChannels, conv.outChannels, 3, 3], kernels.flipped);
@@ -140,13 +178,15 @@ export function vggGraph(
     x = y;
     if (layer.name === lastTap) break;
   }
-  const columns = taps.map((tap) => g.scope(`lookup/${tap.name}`, () => lookUpTap(g, tap, lookups.get(tap.name)!)));
-  const columnsT = g.concat(columns, 0);
+  const columns = g.concat(
+    taps.map((tap) => g.scope(`lookup/${tap.name}`, () => lookUpTap(g, tap, lookups.get(tap.name)!))),
+    1,
+  );
   return {
-    columnsT,
-    backward: (dColumnsT) => {
+    columns,
+    backward: (dColumns) => {
       if (!withBackward) throw new Error('this VGG graph was built without its backward');
-      return g.scope('backward', () => vggBackward(g, preset, taps, saved, lookups, dColumnsT));
+      return g.scope('backward', () => vggBackward(g, preset, taps, saved, lookups, dColumns));
     },
   };
 }
@@ -158,9 +198,9 @@ function vggBackward(
   taps: readonly TapMap[],
   saved: readonly SavedLayer[],
   lookups: ReadonlyMap<string, TapLookupInputs>,
-  dColumnsT: Value,
+  dColumns: Value,
 ): Value {
-  const parts = g.split(dColumnsT, g.int64(taps.map((t) => t.channels)), 0, taps.length);
+  const parts = g.split(dColumns, g.int64(taps.map((t) => t.channels)), 1, taps.length);
   const tapGrad = (tap: TapMap) => lookUpTapBackward(g, tap, lookups.get(tap.name)!, parts[taps.indexOf(tap)]);
   let grad: Value | undefined;
   for (let i = saved.length - 1; i >= 0; i--) {

@@ -1,0 +1,341 @@
+// The native backend's kernels: the core's fused named kernels (VGG lookups, objective, image
+// objective) run as ONNX Runtime sessions. TF.js tensors live in the wasm backend's heap (shared
+// with `native`); each run copies its inputs into reused host buffers (onnxruntime refuses
+// SharedArrayBuffer-backed inputs, and fresh large arrays cost page faults) and its outputs back.
+import { tf, StrotssKernel, type FeatureExtractorPreset, type VggWeights } from '@strotss/core';
+import { bilinearNeighbours, nearestIndices, type Locations } from '@strotss/core/ops';
+import type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
+import { hypercolumnsModel, imageObjectiveModel, objectiveModel, STYLE_INPUTS } from './graphs.js';
+import { tapInputNames, tapNames } from './vgg-graph.js';
+
+/** The parts of TF.js' wasm backend the kernels use. */
+interface WasmHeapBackend {
+  readSync(dataId: object): ArrayLike<number>;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** Host buffers reused across runs, by role and length: a run copies into them instead of allocating. */
+class HostBuffers {
+  private readonly floats = new Map<string, Float32Array>();
+  private readonly ints = new Map<string, BigInt64Array>();
+
+  float(role: string, length: number): Float32Array {
+    const key = `${role}:${length}`;
+    let b = this.floats.get(key);
+    if (!b) this.floats.set(key, (b = new Float32Array(length)));
+    return b;
+  }
+
+  int64(role: string, length: number): BigInt64Array {
+    const key = `${role}:${length}`;
+    let b = this.ints.get(key);
+    if (!b) this.ints.set(key, (b = new BigInt64Array(length)));
+    return b;
+  }
+
+  clear(): void {
+    this.floats.clear();
+    this.ints.clear();
+  }
+}
+
+/** What the native kernels did so far: runs and milliseconds per kernel (inside ONNX Runtime and in all), sessions made. */
+export interface NativeKernelStats {
+  runs: Record<string, number>;
+  sessionMs: Record<string, number>;
+  kernelMs: Record<string, number>;
+  sessionsCreated: number;
+  sessionCreateMs: number;
+}
+
+/** The state of the native kernels: runtime, sessions by weights, host copies of constant tensors. */
+export class NativeKernelState {
+  readonly stats: NativeKernelStats = { runs: {}, sessionMs: {}, kernelMs: {}, sessionsCreated: 0, sessionCreateMs: 0 };
+  private readonly sessions = new Map<object, Map<string, OrtSession>>();
+  private readonly epsilonSessions = new Map<number, OrtSession>();
+  /** Host copies of per-scale constants (style samples, moments), by the tensor's buffer: tensors are immutable. */
+  private readonly constants = new WeakMap<object, Float32Array>();
+  readonly buffers = new HostBuffers();
+
+  constructor(
+    readonly ort: OrtRuntime,
+    readonly options: OrtSessionOptions,
+  ) {}
+
+  /** The session `key` for the weights whose first kernel is `weightsId`, built by `build` on first use. */
+  sessionFor(weightsId: object, key: string, build: () => Uint8Array): OrtSession {
+    let byKey = this.sessions.get(weightsId);
+    if (!byKey) {
+      // One set of weights at a time (a job's extractor): sessions of earlier weights are released.
+      this.releaseSessions();
+      this.sessions.set(weightsId, (byKey = new Map()));
+    }
+    let session = byKey.get(key);
+    if (!session) byKey.set(key, (session = this.create(build)));
+    return session;
+  }
+
+  private create(build: () => Uint8Array): OrtSession {
+    const t0 = performance.now();
+    const session = this.ort.createSession(build(), this.options);
+    this.stats.sessionsCreated++;
+    this.stats.sessionCreateMs += performance.now() - t0;
+    return session;
+  }
+
+  /** Runs `session` for kernel `kernel`, counting it. */
+  run(kernel: string, session: OrtSession, feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>): void {
+    const t0 = performance.now();
+    session.run(feeds, fetches);
+    this.stats.runs[kernel] = (this.stats.runs[kernel] ?? 0) + 1;
+    this.stats.sessionMs[kernel] = (this.stats.sessionMs[kernel] ?? 0) + performance.now() - t0;
+  }
+
+  /** The A-level objective session for `epsilon`. */
+  objectiveSession(epsilon: number): OrtSession {
+    let session = this.epsilonSessions.get(epsilon);
+    if (!session) this.epsilonSessions.set(epsilon, (session = this.create(() => objectiveModel(epsilon))));
+    return session;
+  }
+
+  /** Releases the sessions of `weightsId` (when those weights are disposed), or all. */
+  releaseSessions(weightsId?: object): void {
+    for (const [id, byKey] of this.sessions) {
+      if (weightsId !== undefined && id !== weightsId) continue;
+      for (const s of byKey.values()) s.dispose();
+      this.sessions.delete(id);
+    }
+    if (weightsId === undefined) this.buffers.clear();
+  }
+
+  /** True when `dataId` keys sessions (the first kernel of some weights). */
+  holdsSessionsFor(dataId: object): boolean {
+    return this.sessions.has(dataId);
+  }
+
+  /** A host copy of a constant tensor, made once. */
+  constant(backend: WasmHeapBackend, info: tf.TensorInfo): Float32Array {
+    let values = this.constants.get(info.dataId);
+    if (!values) this.constants.set(info.dataId, (values = Float32Array.from(backend.typedArrayFromHeap(info))));
+    return values;
+  }
+}
+
+/** Copies a tensor from the wasm heap into the reused host buffer `role`. */
+function hostCopy(state: NativeKernelState, backend: WasmHeapBackend, info: tf.TensorInfo, role: string): Float32Array {
+  const view = backend.typedArrayFromHeap(info);
+  const out = state.buffers.float(role, view.length);
+  out.set(view);
+  return out;
+}
+
+/** A new tensor on the wasm heap holding `values`. */
+function heapTensor(backend: WasmHeapBackend, shape: number[], values: Float32Array): tf.TensorInfo {
+  const info = backend.makeOutput(shape, 'float32');
+  backend.typedArrayFromHeap(info).set(values);
+  return info;
+}
+
+/** The VGG weights of a kernel's inputs (`<conv>/kernel` HWIO, `<conv>/bias`), read from the heap. */
+function readWeights(backend: WasmHeapBackend, preset: FeatureExtractorPreset, inputs: tf.NamedTensorInfoMap): VggWeights {
+  const out: Record<string, { kernel: Float32Array; bias: Float32Array }> = {};
+  for (const layer of preset.layers) {
+    if (layer.kind !== 'conv') continue;
+    const read = (name: string) => Float32Array.from(backend.readSync(inputs[name]!.dataId));
+    out[layer.name] = { kernel: read(`${layer.name}/kernel`), bias: read(`${layer.name}/bias`) };
+  }
+  return out;
+}
+
+/** The buffer that identifies a kernel's weights: its first conv kernel's. */
+function weightsId(preset: FeatureExtractorPreset, inputs: tf.NamedTensorInfoMap): object {
+  const first = preset.layers.find((l) => l.kind === 'conv')!;
+  return inputs[`${(first as { name: string }).name}/kernel`]!.dataId;
+}
+
+/** One set of locations to look up, with its mode. */
+interface LookupSet {
+  locations: Locations;
+  mode: 'bilinear' | 'nearest';
+}
+
+/**
+ * The lookup feeds of every tap for `sets` taken together: int64 flat positions `[4·n]` and weights
+ * `[1, 4·n]`, corner-major over all n locations; a nearest lookup is four equal corners weighted 1, 0, 0, 0.
+ */
+function lookupFeeds(state: NativeKernelState, preset: FeatureExtractorPreset, image: tf.TensorInfo, strides: readonly number[], sets: readonly LookupSet[]) {
+  const [, height, width] = image.shape;
+  const n = sets.reduce((k, s) => k + s.locations.rows.length, 0);
+  const feeds: Record<string, OrtTensor> = {};
+  tapNames(preset).forEach((tap, t) => {
+    const stride = strides[t];
+    const h = Math.floor(height / stride);
+    const w = Math.floor(width / stride);
+    const indices = state.buffers.int64(`lookup/${tap}/indices`, 4 * n);
+    const weights = state.buffers.float(`lookup/${tap}/weights`, 4 * n);
+    let offset = 0;
+    for (const { locations, mode } of sets) {
+      const count = locations.rows.length;
+      if (mode === 'bilinear') {
+        const b = bilinearNeighbours(locations, stride, h, w);
+        for (let k = 0; k < 4; k++) {
+          for (let i = 0; i < count; i++) {
+            indices[k * n + offset + i] = BigInt(b.indices[k * count + i]);
+            weights[k * n + offset + i] = b.weights[k * count + i];
+          }
+        }
+      } else {
+        const nearest = nearestIndices(locations, stride, h, w);
+        for (let k = 0; k < 4; k++) {
+          for (let i = 0; i < count; i++) {
+            indices[k * n + offset + i] = BigInt(nearest[i]);
+            weights[k * n + offset + i] = k === 0 ? 1 : 0;
+          }
+        }
+      }
+      offset += count;
+    }
+    const names = tapInputNames(tap);
+    feeds[names.indices] = state.ort.tensor('int64', indices, [4 * n]);
+    feeds[names.weights] = state.ort.tensor('float32', weights, [1, 4 * n]);
+  });
+  return { feeds, count: n };
+}
+
+/** Strides of the taps (raw RGB first), from the preset's pools. */
+function tapStrides(preset: FeatureExtractorPreset): number[] {
+  const strides = [1];
+  let stride = 1;
+  for (const layer of preset.layers) {
+    if (layer.kind === 'pool') stride *= 2;
+    else if (preset.taps.includes(layer.name)) strides.push(stride);
+  }
+  return strides;
+}
+
+/** Hypercolumn width of a preset: 3 + Σ tap channels. */
+function hypercolumnWidth(preset: FeatureExtractorPreset): number {
+  let d = 3;
+  for (const layer of preset.layers) if (layer.kind === 'conv' && preset.taps.includes(layer.name)) d += layer.outChannels;
+  return d;
+}
+
+/** StrotssHypercolumns: the VGG forward with every set's lookups, one session run; one `[n_k, d]` output per set. */
+function hypercolumnsKernel(state: NativeKernelState): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const heap = backend as unknown as WasmHeapBackend;
+    const { preset, sets } = attrs as unknown as { preset: FeatureExtractorPreset; sets: LookupSet[] };
+    const image = inputs.image as tf.TensorInfo;
+    const session = state.sessionFor(weightsId(preset, inputs), `hypercolumns/${preset.id}`, () =>
+      hypercolumnsModel(preset, readWeights(heap, preset, inputs)),
+    );
+    const { feeds, count } = lookupFeeds(state, preset, image, tapStrides(preset), sets);
+    feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
+    const d = hypercolumnWidth(preset);
+    const columns = state.buffers.float('columns', count * d);
+    state.run(StrotssKernel.Hypercolumns, session, feeds, { columns: state.ort.tensor('float32', columns, [count, d]) });
+    let offset = 0;
+    return sets.map(({ locations }) => {
+      const rows = locations.rows.length;
+      const part = heapTensor(heap, [rows, d], columns.subarray(offset * d, (offset + rows) * d));
+      offset += rows;
+      return part;
+    });
+  };
+}
+
+/** α, max(α, 1), α + 2 rounded to float32 as TF.js rounds JS numbers. */
+function alphaFeed(state: NativeKernelState, alpha: number): OrtTensor {
+  return state.ort.tensor('float32', Float32Array.of(alpha, Math.max(alpha, 1), alpha + 2), [3]);
+}
+
+/** The style inputs of region `suffix` as feeds (host copies made once per tensor). */
+function styleFeeds(state: NativeKernelState, heap: WasmHeapBackend, inputs: tf.NamedTensorInfoMap, suffix: string): Record<string, OrtTensor> {
+  const feeds: Record<string, OrtTensor> = {};
+  for (const name of STYLE_INPUTS) {
+    const info = inputs[`${name}${suffix}`] as tf.TensorInfo;
+    feeds[`${name}${suffix}`] = state.ort.tensor('float32', state.constant(heap, info), info.shape);
+  }
+  return feeds;
+}
+
+/** StrotssObjective: the terms of A and dLoss/dA, one session run. */
+function objectiveKernel(state: NativeKernelState): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const heap = backend as unknown as WasmHeapBackend;
+    const { alpha, epsilon } = attrs as unknown as { alpha: number; epsilon: number };
+    const A = inputs.A as tf.TensorInfo;
+    const C = inputs.C as tf.TensorInfo;
+    const feeds: Record<string, OrtTensor> = {
+      A: state.ort.tensor('float32', hostCopy(state, heap, A, 'A'), A.shape),
+      C: state.ort.tensor('float32', hostCopy(state, heap, C, 'C'), C.shape),
+      alpha: alphaFeed(state, alpha),
+      ...styleFeeds(state, heap, inputs, ''),
+    };
+    const terms = state.buffers.float('terms', 5);
+    const gradA = state.buffers.float('gradA', A.shape[0] * A.shape[1]);
+    state.run(StrotssKernel.Objective, state.objectiveSession(epsilon), feeds, {
+      terms: state.ort.tensor('float32', terms, [5]),
+      gradA: state.ort.tensor('float32', gradA, A.shape),
+    });
+    return [heapTensor(heap, [5], terms), heapTensor(heap, [...A.shape], gradA)];
+  };
+}
+
+/** StrotssImageObjective: the VGG forward, lookups, every region's terms and the whole backward, one session run. */
+function imageObjectiveKernel(state: NativeKernelState): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const heap = backend as unknown as WasmHeapBackend;
+    const { preset, locations, alpha, epsilon } = attrs as unknown as {
+      preset: FeatureExtractorPreset;
+      locations: Locations[];
+      alpha: number;
+      epsilon: number;
+    };
+    const image = inputs.image as tf.TensorInfo;
+    const regions = locations.length;
+    const session = state.sessionFor(weightsId(preset, inputs), `image-objective/${preset.id}/${regions}/${epsilon}`, () =>
+      imageObjectiveModel(preset, readWeights(heap, preset, inputs), regions, epsilon),
+    );
+    const sets = locations.map((l) => ({ locations: l, mode: 'bilinear' as const }));
+    const { feeds } = lookupFeeds(state, preset, image, tapStrides(preset), sets);
+    feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
+    feeds.regionSizes = state.ort.tensor('int64', BigInt64Array.from(locations, (l) => BigInt(l.rows.length)), [regions]);
+    feeds.alpha = alphaFeed(state, alpha);
+    for (let r = 0; r < regions; r++) {
+      const C = inputs[`C${r}`] as tf.TensorInfo;
+      feeds[`C${r}`] = state.ort.tensor('float32', hostCopy(state, heap, C, `C${r}`), C.shape);
+      Object.assign(feeds, styleFeeds(state, heap, inputs, String(r)));
+    }
+    const terms = state.buffers.float('terms', 5);
+    const gradImage = state.buffers.float('gradImage', image.shape.reduce((a, b) => a * b, 1));
+    state.run(StrotssKernel.ImageObjective, session, feeds, {
+      terms: state.ort.tensor('float32', terms, [5]),
+      gradImage: state.ort.tensor('float32', gradImage, image.shape),
+    });
+    return [heapTensor(heap, [5], terms), heapTensor(heap, [...image.shape], gradImage)];
+  };
+}
+
+/** Registers the native kernels for TF.js backend `backendName`. */
+export function registerNativeKernels(backendName: string, state: NativeKernelState): void {
+  const kernels: Record<string, tf.KernelFunc> = {
+    [StrotssKernel.Hypercolumns]: hypercolumnsKernel(state),
+    [StrotssKernel.Objective]: objectiveKernel(state),
+    [StrotssKernel.ImageObjective]: imageObjectiveKernel(state),
+  };
+  for (const [kernelName, run] of Object.entries(kernels)) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    const kernelFunc: tf.KernelFunc = (args) => {
+      const t0 = performance.now();
+      try {
+        return run(args);
+      } finally {
+        state.stats.kernelMs[kernelName] = (state.stats.kernelMs[kernelName] ?? 0) + performance.now() - t0;
+      }
+    };
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}
