@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { loadVggWeights, tf, VGG19_CAFFE, type ByteSource } from '@strotss/core';
+import { loadVggWeights, resolveBackend, tf, VGG19_CAFFE, type ByteSource } from '@strotss/core';
 import { compareStylizeRuns, runStylize, STYLIZE_RUN_DEFAULTS, type StylizeRunResult, type StylizeRunSpec } from '@strotss/core/testing';
 import { readImageFile } from '@strotss/backend-node';
 import { sharedDir, vggWeightsPath } from './reference-parity.js';
@@ -52,6 +52,7 @@ export function describeStylizeRunParity(
   describe.skipIf(missing.length > 0)(`2-scale 64 px stylize() run: ${backend} vs ${reference}`, () => {
     it(`final loss of each scale within ${(options.relTolerance ?? 0.02) * 100} % of ${reference}'s`, async () => {
       const spec = await loadStylizeRunSpec(options.spec);
+      await resolveBackend(backend); // a backend must be active before tensors can be counted
       const before = tf.memory().numTensors;
       const got = await runStylize(backend, spec);
       const want = await runStylize(reference, spec);
