@@ -1,2 +1,5 @@
 export { main, type CliIO } from './main.js';
-export { parseCliArgs, UsageError, USAGE, type CliArgs, type RunArgs } from './args.js';
+export { parseCliArgs, UsageError, type CliArgs, type RunArgs, type WeightsArgs, type BackendsArgs } from './args.js';
+export { usageText, USAGE_HINT } from './usage.js';
+export { cliWording, cliWordingFor, type InputPaths } from './wording.js';
+export { cliVersion } from './version.js';

@@ -19,7 +19,8 @@ export async function runWeightsCommand(args: WeightsArgs, io: CliIO): Promise<n
   const settings = weightsOptionsFromEnv(io.env);
   if (args.offline) settings.offline = true;
   const cache = settings.cache as FileSystemWeightsCache;
-  const model: FeatureExtractorId = args.model ?? 'vgg16';
+  // --model was checked (core's resolveOptions) before this runs.
+  const model = (args.model ?? 'vgg16') as FeatureExtractorId;
   const print = (json: Record<string, unknown>, text: string) => io.stdout(args.json ? JSON.stringify(json) : text);
 
   switch (args.action) {
@@ -88,7 +89,7 @@ export async function runWeightsCommand(args: WeightsArgs, io: CliIO): Promise<n
     }
     case 'convert': {
       const { entry, path } = await convertWeightsFile(args.input!, {
-        model: args.model,
+        model: args.model as FeatureExtractorId | undefined,
         float16: args.float16,
         output: args.output,
         cache,
