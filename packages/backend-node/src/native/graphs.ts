@@ -9,13 +9,19 @@ import { tapInputNames, tapNames, vggGraph, type TapLookupInputs } from './vgg-g
 /** Per-region style inputs, in the order the kernels name them (plus the region's index as suffix). */
 export const STYLE_INPUTS = ['B', 'bNorms', 'styleMean', 'styleCovariance', 'bRgb'] as const;
 
-/** The image input NHWC `[1, H, W, 3]` and the lookup inputs of every tap. */
-function imageAndLookups(g: OnnxGraph, preset: FeatureExtractorPreset): { image: Value; lookups: Map<string, TapLookupInputs> } {
+/** The image input NHWC `[1, H, W, 3]` and the lookup inputs of every tap (with the backward's groups when `withBackward`). */
+function imageAndLookups(g: OnnxGraph, preset: FeatureExtractorPreset, withBackward: boolean): { image: Value; lookups: Map<string, TapLookupInputs> } {
   const image = g.input('image', 'float32', [1, 'height', 'width', 3]);
   const lookups = new Map<string, TapLookupInputs>();
   for (const tap of tapNames(preset)) {
     const names = tapInputNames(tap);
-    lookups.set(tap, { indices: g.input(names.indices, 'int64', ['corners']), weights: g.input(names.weights, 'float32', [1, 'corners']) });
+    lookups.set(tap, {
+      indices: g.input(names.indices, 'int64', ['corners']),
+      weights: g.input(names.weights, 'float32', [1, 'corners']),
+      ...(withBackward
+        ? { targets: g.input(names.targets, 'int64', [`${tap}_positions`, 1]), segments: g.input(names.segments, 'int64', [`${tap}_positions`, `${tap}_depth`]) }
+        : {}),
+    });
   }
   return { image, lookups };
 }
@@ -30,7 +36,7 @@ function width(preset: FeatureExtractorPreset): number {
 /** Hypercolumns `columns` `[n, d]` of `image` at the lookups (no gradient): the core's StrotssHypercolumns. */
 export function hypercolumnsModel(preset: FeatureExtractorPreset, weights: VggWeights): Uint8Array {
   const g = new OnnxGraph(`${preset.id}-hypercolumns`);
-  const { image, lookups } = imageAndLookups(g, preset);
+  const { image, lookups } = imageAndLookups(g, preset, false);
   const vgg = vggGraph(g, preset, weights, image, lookups, false);
   g.output(vgg.columns, 'columns', 'float32', ['locations', width(preset)]);
   return g.encode();
@@ -71,7 +77,7 @@ export function objectiveModel(epsilon: number): Uint8Array {
  */
 export function imageObjectiveModel(preset: FeatureExtractorPreset, weights: VggWeights, regions: number, epsilon: number): Uint8Array {
   const g = new OnnxGraph(`${preset.id}-image-objective`);
-  const { image, lookups } = imageAndLookups(g, preset);
+  const { image, lookups } = imageAndLookups(g, preset, true);
   const regionSizes = g.input('regionSizes', 'int64', [regions]);
   const alpha = g.input('alpha', 'float32', [3]);
   const vgg = vggGraph(g, preset, weights, image, lookups, true);

@@ -162,10 +162,42 @@ interface LookupSet {
 }
 
 /**
+ * The corners of a lookup grouped by map position, for the backward's deterministic scatter-add:
+ * `targets` `[U, 1]` (each position once, in order of first use) and `segments` `[U, K]` (the corners
+ * at each position, in order, padded with `indices.length`: the zero row after the corners).
+ */
+export function cornerGroups(indices: BigInt64Array): { targets: BigInt64Array; segments: BigInt64Array; positions: number; depth: number } {
+  const groups = new Map<bigint, number[]>();
+  indices.forEach((position, corner) => {
+    const group = groups.get(position);
+    if (group) group.push(corner);
+    else groups.set(position, [corner]);
+  });
+  const depth = Math.max(1, ...[...groups.values()].map((g) => g.length));
+  const targets = new BigInt64Array(groups.size);
+  const segments = new BigInt64Array(groups.size * depth).fill(BigInt(indices.length));
+  let u = 0;
+  for (const [position, corners] of groups) {
+    targets[u] = position;
+    corners.forEach((corner, k) => (segments[u * depth + k] = BigInt(corner)));
+    u++;
+  }
+  return { targets, segments, positions: groups.size, depth };
+}
+
+/**
  * The lookup feeds of every tap for `sets` taken together: int64 flat positions `[4·n]` and weights
  * `[1, 4·n]`, corner-major over all n locations; a nearest lookup is four equal corners weighted 1, 0, 0, 0.
+ * With `withGroups`, also each tap's {@link cornerGroups} (the backward's inputs).
  */
-function lookupFeeds(state: NativeKernelState, preset: FeatureExtractorPreset, image: tf.TensorInfo, strides: readonly number[], sets: readonly LookupSet[]) {
+function lookupFeeds(
+  state: NativeKernelState,
+  preset: FeatureExtractorPreset,
+  image: tf.TensorInfo,
+  strides: readonly number[],
+  sets: readonly LookupSet[],
+  withGroups = false,
+) {
   const [, height, width] = image.shape;
   const n = sets.reduce((k, s) => k + s.locations.rows.length, 0);
   const feeds: Record<string, OrtTensor> = {};
@@ -200,6 +232,11 @@ function lookupFeeds(state: NativeKernelState, preset: FeatureExtractorPreset, i
     const names = tapInputNames(tap);
     feeds[names.indices] = state.ort.tensor('int64', indices, [4 * n]);
     feeds[names.weights] = state.ort.tensor('float32', weights, [1, 4 * n]);
+    if (withGroups) {
+      const groups = cornerGroups(indices);
+      feeds[names.targets] = state.ort.tensor('int64', groups.targets, [groups.positions, 1]);
+      feeds[names.segments] = state.ort.tensor('int64', groups.segments, [groups.positions, groups.depth]);
+    }
   });
   return { feeds, count: n };
 }
@@ -300,7 +337,7 @@ function imageObjectiveKernel(state: NativeKernelState): tf.KernelFunc {
       imageObjectiveModel(preset, readWeights(heap, preset, inputs), regions, epsilon),
     );
     const sets = locations.map((l) => ({ locations: l, mode: 'bilinear' as const }));
-    const { feeds } = lookupFeeds(state, preset, image, tapStrides(preset), sets);
+    const { feeds } = lookupFeeds(state, preset, image, tapStrides(preset), sets, true);
     feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
     feeds.regionSizes = state.ort.tensor('int64', BigInt64Array.from(locations, (l) => BigInt(l.rows.length)), [regions]);
     feeds.alpha = alphaFeed(state, alpha);

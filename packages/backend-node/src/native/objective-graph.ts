@@ -88,15 +88,26 @@ function rmsPairGrad(g: OnnxGraph, x: Value, y: Value, d: number): Value {
  */
 interface Metric {
   matrix(x: Value, y: Value): Value;
-  pickedGradient(x: Value, y: Value, nearestY: Value, nearestX: Value, rowWeight: Value, colWeight: Value): Value;
+  pickedGradient(x: Value, y: Value, nearestY: Value, nearestX: Value, rowWeight: Value, colWeight: Value, costShape: Value): Value;
 }
 
-/** The picked-cost gradient through any pair gradient: rows gathered, pair gradients, scatter-add (as relaxedEmd does). */
+/**
+ * `[n, m]` with `values` `[m]` at (nearestX[j], j) and 0 elsewhere: the per-Y-row amounts laid out so
+ * that summing them per X row is a product (each column holds one entry, so the scatter writing them
+ * has no collisions). ONNX Runtime 1.30's ScatterND with reduction 'add' loses updates to colliding
+ * rows when it runs on several threads; this form is exact and deterministic.
+ */
+function perXRow(g: OnnxGraph, costShape: Value, nearestX: Value, values: Value): Value {
+  return g.scatterElements(g.zerosOfShape(costShape), g.unsqueeze(nearestX, [0]), g.unsqueeze(values, [0]), 0);
+}
+
+/** The picked-cost gradient through any pair gradient: rows gathered, pair gradients, per-X-row sums (as relaxedEmd does). */
 function pairwisePickedGradient(g: OnnxGraph, pairGrad: (x: Value, y: Value) => Value): Metric['pickedGradient'] {
-  return (x, y, nearestY, nearestX, rowWeight, colWeight) => {
+  return (x, y, nearestY, nearestX, rowWeight, colWeight, costShape) => {
     const gradRows = g.mul(pairGrad(x, g.gather(y, nearestY, 0)), rowWeight);
     const perY = g.mul(pairGrad(g.gather(x, nearestX, 0), y), colWeight);
-    const gradCols = g.scatterRowsAdd(g.zerosOfShape(g.shape(x)), g.unsqueeze(nearestX, [1]), perY);
+    const ones = g.op('Expand', [g.float(1), g.slice(g.shape(nearestX), [0], [1], [0])]);
+    const gradCols = g.matMul(perXRow(g, costShape, nearestX, ones), perY); // [n, m]·[m, d]: d is 3 here
     return g.add(gradRows, gradCols);
   };
 }
@@ -105,7 +116,8 @@ function pairwisePickedGradient(g: OnnxGraph, pairGrad: (x: Value, y: Value) => 
  * The cosine metric of the style REMD with Y's row norms given (constant per scale). Its picked-cost
  * gradient is cosineDistancePairGrad, x·(x·y)‖y‖/(‖x‖D²) − y/D with D = ‖x‖‖y‖ + ε, rearranged so
  * that no `[m, d]` pair is formed: the dot products come from the cost's own x·yᵀ, and the Y side
- * sums per X row as x_i·Σa_j − Σ b_j·y_j (one pass over Y instead of gathering X once per Y row).
+ * sums per X row as x_i·Σa_j − Σ b_j·y_j, the latter one `[n, m]·[m, d]` product (the reference's
+ * own backward is that dense product).
  */
 function cosineMetric(g: OnnxGraph, epsilon: number, yNorms: Value): Metric {
   let dots: Value | undefined;
@@ -119,7 +131,7 @@ function cosineMetric(g: OnnxGraph, epsilon: number, yNorms: Value): Metric {
         epsilon === 0 ? g.div(g.div(dots, xNorms), yn) : g.div(dots, g.add(g.mul(xNorms, yn), g.float(epsilon)));
       return g.sub(g.float(1), similarity);
     },
-    pickedGradient: (x, y, nearestY, nearestX, rowWeight, colWeight) => {
+    pickedGradient: (x, y, nearestY, nearestX, rowWeight, colWeight, costShape) => {
       const eps = g.float(epsilon);
       // a = (x·y)‖y‖/(‖x‖D²) and b = 1/D for each picked pair, `[k, 1]`.
       const coefficients = (pairDots: Value, xn: Value, yn: Value) => {
@@ -133,9 +145,8 @@ function cosineMetric(g: OnnxGraph, epsilon: number, yNorms: Value): Metric {
       // Y side: each Y row j against its nearest X row i = nearestX[j], summed per i.
       const colDots = g.transpose(g.gatherElements(dots!, g.unsqueeze(nearestX, [0]), 0)); // [m, 1]
       const col = coefficients(colDots, g.gather(xNorms!, nearestX, 0), yNorms);
-      const target = g.unsqueeze(nearestX, [1]);
-      const sumA = g.scatterRowsAdd(g.zerosOfShape(g.shape(xNorms!)), target, g.mul(col.a, colWeight)); // [n, 1]
-      const sumBY = g.scatterRowsAdd(g.zerosOfShape(g.shape(x)), target, g.mul(y, g.mul(col.b, colWeight))); // [n, d]
+      const sumA = g.sum(perXRow(g, costShape, nearestX, g.reshape(g.mul(col.a, colWeight), [-1])), [1], true); // [n, 1]
+      const sumBY = g.matMul(perXRow(g, costShape, nearestX, g.reshape(g.mul(col.b, colWeight), [-1])), y); // [n, d]
       return g.add(gradRows, g.sub(g.mul(x, sumA), sumBY));
     },
   };
@@ -184,7 +195,7 @@ function relaxedEmd(g: OnnxGraph, x: Value, y: Value, metric: Metric, nanAware: 
   const n = g.cast(g.slice(g.shape(x), [0], [1], [0]), 'float32');
   const m = g.cast(g.slice(g.shape(y), [0], [1], [0]), 'float32');
   // Each X row pays its own nearest Y; each Y row's nearest X pays too (several Y may pick one X).
-  const grad = metric.pickedGradient(x, y, nearestY, nearestX, g.div(wa, n), g.div(wb, m));
+  const grad = metric.pickedGradient(x, y, nearestY, nearestX, g.div(wa, n), g.div(wb, m), g.shape(cost));
   return { value, grad: g.mul(grad, dy) };
 }
 

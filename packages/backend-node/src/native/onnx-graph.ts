@@ -154,9 +154,11 @@ export class OnnxGraph {
   /** `data` with `updates` added (or written, without reduction) at `indices` along `axis`; duplicates add up in order. */
   scatterElements = (data: Value, indices: Value, updates: Value, axis: number, reduction?: 'add') =>
     this.op('ScatterElements', [data, indices, updates], { axis: { int: axis }, ...(reduction ? { reduction: { string: reduction } } : {}) });
-  /** `data` with rows `updates` added at row `indices` (`[k, 1]`); duplicates add up in order. */
-  scatterRowsAdd = (data: Value, indices: Value, updates: Value) =>
-    this.op('ScatterND', [data, indices, updates], { reduction: { string: 'add' } });
+  /**
+   * `data` with its rows `indices` (`[k, 1]`, no index twice) replaced by `updates`. (No reduction:
+   * ONNX Runtime 1.30's ScatterND with reduction 'add' loses updates to colliding rows on several threads.)
+   */
+  scatterRows = (data: Value, indices: Value, updates: Value) => this.op('ScatterND', [data, indices, updates]);
 
   /** The serialised model. */
   encode(): Uint8Array {

@@ -7,10 +7,17 @@
 import { convLayers, type FeatureExtractorPreset, type VggWeights } from '@strotss/core';
 import type { OnnxGraph, Value } from './onnx-graph.js';
 
-/** One tap's lookup inputs: `indices` int64 `[4·n]` (corner-major flat map positions) and `weights` `[1, 4·n]`. */
+/**
+ * One tap's lookup inputs: `indices` int64 `[4·n]` (corner-major flat map positions) and `weights`
+ * `[1, 4·n]`; for the backward also the corners grouped by map position: `targets` `[U, 1]` (each
+ * distinct position once) and `segments` `[U, K]` (the corners at each, in order, padded with 4·n,
+ * which points at a zero row).
+ */
 export interface TapLookupInputs {
   indices: Value;
   weights: Value;
+  targets?: Value;
+  segments?: Value;
 }
 
 /**
@@ -56,8 +63,8 @@ export interface VggGraph {
 }
 
 /** Names of the lookup inputs of a tap (`rgb` for the raw RGB tap, else the conv's name). */
-export function tapInputNames(tap: string): { indices: string; weights: string } {
-  return { indices: `lookup/${tap}/indices`, weights: `lookup/${tap}/weights` };
+export function tapInputNames(tap: string): { indices: string; weights: string; targets: string; segments: string } {
+  return { indices: `lookup/${tap}/indices`, weights: `lookup/${tap}/weights`, targets: `lookup/${tap}/targets`, segments: `lookup/${tap}/segments` };
 }
 
 /** The taps of a preset in hypercolumn order: raw RGB, then the tapped convs. */
@@ -106,12 +113,18 @@ function lookUpTap(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs): Value {
   return tap.scale !== 1 ? g.mul(summed, g.float(tap.scale)) : summed;
 }
 
-/** The gradient of a tap's map `[1, C, h, w]` from its columns' gradient `[n, C]`: the weighted corners scattered back (added). */
+/**
+ * The gradient of a tap's map `[1, C, h, w]` from its columns' gradient `[n, C]`: the weighted
+ * corners added per map position (the corners of each position summed in order, then written once:
+ * a deterministic scatter-add, as TF.js' scatterND).
+ */
 function lookUpTapBackward(g: OnnxGraph, tap: TapMap, lookup: TapLookupInputs, dColumns: Value): Value {
   const scaled = tap.scale !== 1 ? g.mul(dColumns, g.float(tap.scale)) : dColumns;
   const perCorner = g.reshape(g.mul(g.unsqueeze(scaled, [0]), g.reshape(lookup.weights, [4, -1, 1])), [-1, tap.channels]); // [4n, C]
+  const padded = g.concat([perCorner, g.zerosOfShape(g.int64([1, tap.channels]))], 0); // row 4n is zero
+  const sums = g.sum(g.gather(padded, lookup.segments!, 0), [1], false); // [U, C]
   const zeros = g.reshape(g.zerosOfShape(tap.nhwcShape), [-1, tap.channels]); // [h·w, C]
-  const rows = g.scatterRowsAdd(zeros, g.unsqueeze(lookup.indices, [1]), perCorner);
+  const rows = g.scatterRows(zeros, lookup.targets!, sums);
   return g.transpose(g.reshape(rows, tap.nhwcShape), [0, 3, 1, 2]);
 }
 
