@@ -1,6 +1,7 @@
 import { tf, importFailureReason, type StrotssBackend } from '@strotss/core';
 import { activateThreadedWasm, defaultWasmThreads, parseWasmThreads } from './wasm-threads.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { checkMachineWorkload, checkWasmWorkload, JS_MEMORY } from './memory-models.js';
 
 /** Imports a module by name; injectable so the optional-peer paths can be tested where the peers are absent. */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
@@ -46,6 +47,8 @@ export function createTensorflowBackend(importModule: ModuleImporter = defaultIm
       if (!module) throw new Error(reasons.join('; '));
       if (tf.findBackend('tensorflow') == null) throw new Error(`${module} loaded but registered no 'tensorflow' backend`);
     },
+    // Unmeasured here (libtensorflow cannot be installed on the build machine): the JS backends' model.
+    checkWorkload: (workload) => checkMachineWorkload(workload, JS_MEMORY, 'tensorflow'),
   };
 }
 
@@ -107,6 +110,7 @@ export function createWasmBackend(
       backend.description = await init();
       if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
     },
+    checkWorkload: checkWasmWorkload,
   };
   return backend;
 }
@@ -123,5 +127,6 @@ export function createCpuBackend(importModule: ModuleImporter = defaultImporter)
       await importModule('@tensorflow/tfjs-backend-cpu');
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
     },
+    checkWorkload: (workload) => checkMachineWorkload(workload, JS_MEMORY, 'cpu'),
   };
 }

@@ -7,6 +7,7 @@ export * from './settings.js';
 export { createNativeBackend, nativeBackendStats, resolveNativeOptions, parseNativeThreads, MAX_NATIVE_THREADS, type NativeBackendOptions } from './native/native-backend.js';
 export { defaultWasmThreads, parseWasmThreads, MAX_WASM_THREADS } from './wasm-threads.js';
 export * from './image-io.js';
+export * from './memory-models.js';
 export * from './atomic-write.js';
 export * from './fs-byte-source.js';
 export * from './weights.js';

@@ -1,4 +1,4 @@
-import { InvalidOptionError, type BackendWorkload } from '@strotss/core';
+import { WorkloadTooLargeError, type BackendWorkload } from '@strotss/core';
 
 /** The buffer limits an activation must fit, in bytes (a device's granted limits). */
 export interface BufferLimits {
@@ -20,7 +20,7 @@ export function largestActivation(workload: BackendWorkload, size: number): { by
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 /**
- * Throws InvalidOptionError when the workload's largest activation exceeds the storage-binding or
+ * Throws WorkloadTooLargeError when the workload's largest activation exceeds the storage-binding or
  * buffer limit, naming the largest `size` that fits; returns the bytes that activation needs otherwise.
  */
 export function checkActivationFits(workload: BackendWorkload, limits: BufferLimits, adapterLabel: string): number {
@@ -32,10 +32,12 @@ export function checkActivationFits(workload: BackendWorkload, limits: BufferLim
   let fits = Math.max(1, Math.floor(workload.size * Math.sqrt(limit / worst.bytes)));
   while (fits > 1 && largestActivation(workload, fits).bytes > limit) fits--;
   while (fits + 1 < workload.size && largestActivation(workload, fits + 1).bytes <= limit) fits++;
-  throw new InvalidOptionError(
-    `size is ${workload.size}: the ${worst.label} image becomes ${worst.width}×${worst.height} at the last scale, and its ` +
+  throw new WorkloadTooLargeError(
+    (w) =>
+      `${w.option('size') ?? 'size'} is ${workload.size}: the ${w.input(worst.label, `${worst.label} image`)} becomes ${worst.width}×${worst.height} at the last scale, and its ` +
       `${workload.channels}-channel float32 activation needs ${mib(worst.bytes)} (${workload.channels} × ${worst.height} × ${worst.width} × ${workload.bytesPerElement} B), ` +
       `over this WebGPU device's ${limitName} of ${mib(limit)} (${adapterLabel}). ` +
-      `Lower size (--size) to ${fits} or less, or use another backend (e.g. --backend wasm).`,
+      `Lower ${w.option('size') ?? 'size'} to ${fits} or less, or use another backend (${w.option('backend') ?? 'backend'} native or wasm).`,
+    { details: { option: 'size', value: workload.size, limit, fits } },
   );
 }

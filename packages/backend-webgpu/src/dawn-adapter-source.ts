@@ -36,6 +36,69 @@ export interface DawnAdapterOptions {
   env?: Record<string, string | undefined>;
   /** Loads the `webgpu` package; injectable for tests. */
   importModule?: ModuleImporter;
+  /**
+   * Probe the adapters in a child Node process first (default true): Dawn, Vulkan loaders and Mesa
+   * print warnings straight to the process's stderr (e.g. "XDG_RUNTIME_DIR is invalid", a Vulkan
+   * warning with a path from Dawn's build machine) where no JavaScript can catch them. The child's
+   * stderr is kept as the source's diagnostics; Dawn is loaded here only when an adapter was found.
+   */
+  probeInChild?: boolean;
+  /** Receives what the child probe printed on stderr (for `--verbose`). */
+  onDiagnostics?: (text: string) => void;
+}
+
+/** What the child probe reports for one attempt: the adapter's info, or why there is none. */
+interface ProbeResult {
+  name: string;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  error?: string;
+}
+
+/**
+ * The child probe: imports dawn.node from argv[1], runs the attempts of $STROTSS_DAWN_PROBE (JSON)
+ * and prints one JSON line with each attempt's adapter info or error.
+ */
+const PROBE_SCRIPT = `
+const dawn = await import(process.argv[1]);
+const results = [];
+for (const attempt of JSON.parse(process.env.STROTSS_DAWN_PROBE)) {
+  const saved = {};
+  for (const [k, v] of Object.entries(attempt.env ?? {})) { saved[k] = process.env[k]; process.env[k] = v; }
+  try {
+    const adapter = await dawn.create(attempt.flags).requestAdapter(attempt.request);
+    const i = adapter?.info ?? {};
+    results.push(adapter ? { name: attempt.name, info: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: i.isFallbackAdapter ?? adapter.isFallbackAdapter } } : { name: attempt.name, error: 'requestAdapter() returned no adapter' });
+  } catch (e) {
+    results.push({ name: attempt.name, error: String(e?.message ?? e).split('\\n')[0] });
+  }
+  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+}
+process.stdout.write(JSON.stringify(results) + '\\n');
+process.exit(0);
+`;
+
+/** How long the child probe may take before it counts as failed. */
+const PROBE_TIMEOUT_MS = 60_000;
+
+/** Runs `attempts` in a child Node process; returns each one's result and what the child printed on stderr. */
+async function probeInChildProcess(importModule: ModuleImporter, attempts: readonly Attempt[]): Promise<{ results: ProbeResult[]; stderr: string }> {
+  const { spawnSync } = (await importModule('node:child_process')) as typeof import('node:child_process');
+  const { createRequire } = (await importModule('node:module')) as typeof import('node:module');
+  const { pathToFileURL } = (await importModule('node:url')) as typeof import('node:url');
+  const webgpu = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  const plain = attempts.map(({ name, flags, request, env }) => ({ name, flags, request, env }));
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, webgpu], {
+    encoding: 'utf8',
+    timeout: PROBE_TIMEOUT_MS,
+    env: { ...process.env, STROTSS_DAWN_PROBE: JSON.stringify(plain) },
+  });
+  const stderr = child.stderr ?? '';
+  const line = (child.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('[')) {
+    const why = child.error ? child.error.message : `exit ${child.status ?? child.signal}`;
+    throw new Error(`the adapter probe in a child process failed (${why}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+  }
+  return { results: JSON.parse(line) as ProbeResult[], stderr };
 }
 
 interface DawnModule {
@@ -86,7 +149,18 @@ export function dawnAdapterSource(options: DawnAdapterOptions = {}): AdapterSour
       const { existsSync } = (await importModule('node:fs')) as { existsSync(path: string): boolean };
       const icd = options.swiftshaderIcd ?? env.STROTSS_SWIFTSHADER_ICD ?? SWIFTSHADER_ICDS.find((p) => existsSync(p));
       const reasons: string[] = [];
-      for (const attempt of attempts(kind, extra, icd, reasons)) {
+      let candidates = attempts(kind, extra, icd, reasons);
+      if (options.probeInChild ?? true) {
+        const { results, stderr } = await probeInChildProcess(importModule, candidates);
+        if (stderr.trim()) options.onDiagnostics?.(stderr.trim());
+        candidates = candidates.filter((attempt) => {
+          const result = results.find((r) => r.name === attempt.name);
+          const rejected = !result ? 'not probed' : result.error ?? attempt.accept?.({ info: result.info } as GpuAdapter);
+          if (rejected) reasons.push(`${attempt.name}: ${rejected}`);
+          return !rejected;
+        });
+      }
+      for (const attempt of candidates) {
         try {
           const choice = await tryAttempt(dawn, attempt);
           if (typeof choice === 'string') reasons.push(`${attempt.name}: ${choice}`);

@@ -14,6 +14,11 @@ export interface WebGpuBackendOptions {
   adapterSource?: AdapterSource;
   /** Loads `@tensorflow/tfjs-backend-webgpu` and, in Node, `webgpu`; injectable for tests. */
   importModule?: ModuleImporter;
+  /**
+   * In Node, probe Dawn's adapters in a child process, keeping what Dawn, Vulkan and Mesa print on
+   * stderr out of this process's output (default: true, unless `importModule` is injected).
+   */
+  probeInChild?: boolean;
 }
 
 /** The webgpu StrotssBackend, which also tells which adapter it found. */
@@ -27,11 +32,15 @@ type WebGpuModule = { WebGPUBackend: new (device: GpuDevice, adapterInfo?: unkno
 const isNode = () => typeof process === 'object' && typeof process.versions?.node === 'string';
 
 /** The default adapter source of this runtime: navigator.gpu, else Dawn in Node, else none (with the reason). */
-async function defaultAdapterSource(importModule: ModuleImporter): Promise<AdapterSource> {
+async function defaultAdapterSource(
+  importModule: ModuleImporter,
+  probeInChild: boolean,
+  onDiagnostics: (text: string) => void,
+): Promise<AdapterSource> {
   if ((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) return navigatorAdapterSource();
   if (isNode()) {
     const { dawnAdapterSource } = await import('./dawn-adapter-source.js');
-    return dawnAdapterSource({ importModule });
+    return dawnAdapterSource({ importModule, probeInChild, onDiagnostics });
   }
   return navigatorAdapterSource();
 }
@@ -49,10 +58,12 @@ export function createWebGpuBackend(options: WebGpuBackendOptions = {}): WebGpuS
     options.importModule ??
     ((s: string) => (s === '@tensorflow/tfjs-backend-webgpu' ? import('@tensorflow/tfjs-backend-webgpu') : import(/* @vite-ignore */ s)));
   let probe: Promise<{ choice?: AdapterChoice; reason?: string }> | undefined;
+  let diagnostics: string | undefined;
+  const probeInChild = options.probeInChild ?? options.importModule === undefined;
   const find = () =>
     (probe ??= (async () => {
       try {
-        const source = options.adapterSource ?? (await defaultAdapterSource(importModule));
+        const source = options.adapterSource ?? (await defaultAdapterSource(importModule, probeInChild, (t) => (diagnostics = t)));
         return { choice: await source.find() };
       } catch (e) {
         return { reason: (e as Error).message };
@@ -71,6 +82,7 @@ export function createWebGpuBackend(options: WebGpuBackendOptions = {}): WebGpuS
       return choice != null;
     },
     unsupportedReason: async () => (await find()).reason,
+    diagnostics: () => diagnostics,
     adapterChoice: async () => (await find()).choice,
     init: async () => {
       const { choice, reason } = await find();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { InvalidOptionError, listBackends, resolveBackend, stylize, tf, type BackendWorkload } from '@strotss/core';
+import { WorkloadTooLargeError, listBackends, resolveBackend, stylize, tf, VGG16, type BackendWorkload } from '@strotss/core';
 import { readImageFile } from '@strotss/backend-node';
 import { checkActivationFits, createWebGpuBackend, largestActivation, softwareAdapterName } from '@strotss/backend-webgpu';
 import { dawnAdapterSource, parseDawnAdapterKind } from '../src/dawn-adapter-source.js';
@@ -13,6 +13,7 @@ function workload(size: number, w: number, h: number): BackendWorkload {
     size,
     channels: 64,
     bytesPerElement: 4,
+    model: VGG16,
     imagesAt: (long) => {
       const f = long / Math.max(w, h);
       return [{ label: 'content', width: Math.trunc(w * f), height: Math.trunc(h * f) }];
@@ -34,10 +35,14 @@ describe('activation limits', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toBeInstanceOf(WorkloadTooLargeError);
     const message = (error as Error).message;
     expect(message).toMatch(/size is 1024: the content image becomes 1024×768 .* needs 192\.0 MiB .* maxStorageBufferBindingSize of 128\.0 MiB \(test adapter\)/);
-    const fits = Number(/Lower size \(--size\) to (\d+) or less/.exec(message)?.[1]);
+    const fits = Number(/Lower size to (\d+) or less/.exec(message)?.[1]);
+    expect((error as WorkloadTooLargeError).details).toMatchObject({ option: 'size', value: 1024, fits });
+    // Worded for the CLI, the same error names the flags.
+    const cli = (error as WorkloadTooLargeError).describe({ option: (n) => `--${n}`, input: (_n, d) => d });
+    expect(cli).toContain(`Lower --size to ${fits} or less`);
     expect(largestActivation(workload(fits, 1024, 768), fits).bytes).toBeLessThanOrEqual(limits.maxStorageBufferBindingSize);
     expect(largestActivation(workload(fits + 1, 1024, 768), fits + 1).bytes).toBeGreaterThan(limits.maxStorageBufferBindingSize);
   });
@@ -66,9 +71,9 @@ describe('adapter selection', () => {
     await expect(backend.init()).rejects.toThrow('webgpu is not installed');
   });
 
-  it('is registered as webgpu, priority 25: after tensorflow, before wasm', async () => {
+  it('is registered as webgpu, priority 25: after tensorflow, before native and wasm', async () => {
     await import('@strotss/backend-node');
-    expect(listBackends().map((b) => `${b.id}:${b.priority}`)).toEqual(['tensorflow:30', 'webgpu:25', 'wasm:20', 'cpu:10']);
+    expect(listBackends().map((b) => `${b.id}:${b.priority}`)).toEqual(['tensorflow:30', 'webgpu:25', 'native:22', 'wasm:20', 'cpu:10']);
   });
 });
 
@@ -125,7 +130,7 @@ describe.skipIf(skip != null)('on a Dawn adapter', () => {
       size,
       iterations: 1,
     });
-    await expect(job.result).rejects.toThrow(new RegExp(`size is ${size}: .* Lower size \\(--size\\) to \\d+ or less`));
+    await expect(job.result).rejects.toThrow(new RegExp(`size is ${size}: .* Lower size to \\d+ or less`));
     expect(weightsRequested).toBe(false);
   });
 });

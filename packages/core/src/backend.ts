@@ -1,5 +1,6 @@
 import { tf } from './tfjs.js';
 import { BackendUnavailableError } from './errors.js';
+import type { FeatureExtractorPreset } from './model/presets.js';
 
 /**
  * What a backend package registers (DESIGN: backend.ts): an id, a priority (higher is tried
@@ -39,6 +40,8 @@ export interface BackendWorkload {
   channels: number;
   /** Bytes per element of those activations (4: float32). */
   bytesPerElement: number;
+  /** The feature extractor (its layers set the activation memory). */
+  model: FeatureExtractorPreset;
   /** The job's images (content, style) at the last scale, in px, if `size` were `longSide`. */
   imagesAt(longSide: number): Array<{ label: string; width: number; height: number }>;
 }

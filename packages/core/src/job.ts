@@ -189,6 +189,7 @@ function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaIm
     size: options.size,
     channels: firstConv?.kind === 'conv' ? firstConv.outChannels : 64,
     bytesPerElement: 4,
+    model: options.model,
     imagesAt: (longSide) =>
       ([['content', content], ['style', style]] as const)
         // Malformed images are reported by runStrotss' own checks; leave them out here.

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { tf, type StrotssBackend } from '@strotss/core';
 import { loadOrtRuntime } from './ort-runtime.js';
+import { checkMachineWorkload, NATIVE_MEMORY } from '../memory-models.js';
 import { NativeKernelState, registerNativeKernels, type NativeKernelStats } from './native-kernels.js';
 
 /** Settings of the `native` backend; environment variables only fill the defaults. */
@@ -63,16 +64,20 @@ interface SharedWasmInstance {
  * on its kernels and heap); the heavy stages run on onnxruntime-node, an optional dependency: when
  * it cannot load, the backend is unavailable with the reason.
  */
-export function createNativeBackend(initWasm: () => Promise<void>, options: NativeBackendOptions = {}): StrotssBackend {
+export function createNativeBackend(
+  initWasm: () => Promise<void>,
+  options: NativeBackendOptions = {},
+  loadRuntime: () => ReturnType<typeof loadOrtRuntime> = loadOrtRuntime,
+): StrotssBackend {
   const backend: StrotssBackend = {
     id: 'native',
     priority: 22,
     precision: 'fp32',
     description: 'native CPU (ONNX Runtime)',
-    isSupported: async () => loadOrtRuntime().runtime != null,
-    unsupportedReason: async () => loadOrtRuntime().reason,
+    isSupported: async () => loadRuntime().runtime != null,
+    unsupportedReason: async () => loadRuntime().reason,
     init: async () => {
-      const { runtime, reason } = loadOrtRuntime();
+      const { runtime, reason } = loadRuntime();
       if (!runtime) throw new Error(reason);
       const settings = resolveNativeOptions(options);
       await initWasm();
@@ -81,6 +86,7 @@ export function createNativeBackend(initWasm: () => Promise<void>, options: Nati
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to initialise');
       backend.description = `native CPU (ONNX Runtime ${runtime.version}, MLAS, ${settings.threads} thread${settings.threads === 1 ? '' : 's'})`;
     },
+    checkWorkload: (workload) => checkMachineWorkload(workload, NATIVE_MEMORY, 'native'),
   };
   return backend;
 }

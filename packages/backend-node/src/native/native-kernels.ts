@@ -54,6 +54,8 @@ export interface NativeKernelStats {
 export class NativeKernelState {
   readonly stats: NativeKernelStats = { runs: {}, sessionMs: {}, kernelMs: {}, sessionsCreated: 0, sessionCreateMs: 0 };
   private readonly sessions = new Map<object, Map<string, OrtSession>>();
+  /** Encoded models by weights and key, kept so that a released session is re-created without rebuilding its model. */
+  private readonly models = new Map<object, Map<string, Uint8Array>>();
   private readonly epsilonSessions = new Map<number, OrtSession>();
   /** Host copies of per-scale constants (style samples, moments), by the tensor's buffer: tensors are immutable. */
   private readonly constants = new WeakMap<object, Float32Array>();
@@ -73,8 +75,21 @@ export class NativeKernelState {
       this.sessions.set(weightsId, (byKey = new Map()));
     }
     let session = byKey.get(key);
-    if (!session) byKey.set(key, (session = this.create(build)));
+    if (!session) {
+      let models = this.models.get(weightsId);
+      if (!models) this.models.set(weightsId, (models = new Map()));
+      let model = models.get(key);
+      if (!model) models.set(key, (model = build()));
+      byKey.set(key, (session = this.create(() => model)));
+    }
     return session;
+  }
+
+  /** Disposes one session (its arena with it); its model stays cached for the next use. */
+  releaseSession(weightsId: object, key: string): void {
+    const byKey = this.sessions.get(weightsId);
+    byKey?.get(key)?.dispose();
+    byKey?.delete(key);
   }
 
   private create(build: () => Uint8Array): OrtSession {
@@ -106,6 +121,7 @@ export class NativeKernelState {
       if (weightsId !== undefined && id !== weightsId) continue;
       for (const s of byKey.values()) s.dispose();
       this.sessions.delete(id);
+      this.models.delete(id);
     }
     if (weightsId === undefined) this.buffers.clear();
   }
@@ -259,20 +275,28 @@ function hypercolumnWidth(preset: FeatureExtractorPreset): number {
   return d;
 }
 
+/**
+ * Above this many image pixels the lookup session is released after its run: it runs twice per
+ * scale, and its arena (ONNX Runtime keeps what a run needed) would hold a whole VGG forward at the
+ * largest size beside the iteration session's (≈1.5 GB at 1024 px).
+ */
+const RELEASE_LOOKUPS_ABOVE_PIXELS = 512 * 512;
+
 /** StrotssHypercolumns: the VGG forward with every set's lookups, one session run; one `[n_k, d]` output per set. */
 function hypercolumnsKernel(state: NativeKernelState): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const heap = backend as unknown as WasmHeapBackend;
     const { preset, sets } = attrs as unknown as { preset: FeatureExtractorPreset; sets: LookupSet[] };
     const image = inputs.image as tf.TensorInfo;
-    const session = state.sessionFor(weightsId(preset, inputs), `hypercolumns/${preset.id}`, () =>
-      hypercolumnsModel(preset, readWeights(heap, preset, inputs)),
-    );
+    const id = weightsId(preset, inputs);
+    const key = `hypercolumns/${preset.id}`;
+    const session = state.sessionFor(id, key, () => hypercolumnsModel(preset, readWeights(heap, preset, inputs)));
     const { feeds, count } = lookupFeeds(state, preset, image, tapStrides(preset), sets);
     feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
     const d = hypercolumnWidth(preset);
     const columns = state.buffers.float('columns', count * d);
     state.run(StrotssKernel.Hypercolumns, session, feeds, { columns: state.ort.tensor('float32', columns, [count, d]) });
+    if (image.shape[1] * image.shape[2] > RELEASE_LOOKUPS_ABOVE_PIXELS) state.releaseSession(id, key);
     let offset = 0;
     return sets.map(({ locations }) => {
       const rows = locations.rows.length;

@@ -167,11 +167,20 @@ export function vggGraph(
     const conv = convs.get(layer.name)!;
     const w = weights[layer.name];
     const kernels = onnxKernels(w.kernel, conv.inChannels, conv.outChannels);
-    const y = g.scope(layer.name, () => {
+    let y = g.scope(layer.name, () => {
       const kernel = g.weights(`${layer.name}/kernel`, [conv.outChannels, conv.inChannels, 3, 3], kernels.forward);
       const bias = g.weights(`${layer.name}/bias`, [conv.outChannels], w.bias);
       return g.op('Relu', [g.op('Conv', [x, kernel, bias], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } })]);
     });
+    let mask: Value | undefined;
+    if (withBackward) {
+      // The backward needs only where y > 0. ONNX Runtime runs a node when its first consumer needs
+      // it: a mask read only by the backward would be made there, keeping every activation alive
+      // through the loss. Passing y through Where(mask, y, 0) (y ≥ 0: the same values) makes the
+      // forward consume the mask, so each activation can be freed after its layer.
+      mask = g.greater(y, g.float(0));
+      y = g.where(mask, y, g.float(0));
+    }
     const tap = preset.taps.includes(layer.name)
       ? {
           name: layer.name,
@@ -186,7 +195,7 @@ export function vggGraph(
     if (tap) taps.push(tap);
     if (withBackward) {
       const flippedKernel = g.weights(`${layer.name}/kernel_flipped`, [conv.inChannels, conv.outChannels, 3, 3], kernels.flipped);
-      saved.push({ kind: 'conv', name: layer.name, mask: g.greater(y, g.float(0)), flippedKernel, tap });
+      saved.push({ kind: 'conv', name: layer.name, mask: mask!, flippedKernel, tap });
     }
     x = y;
     if (layer.name === lastTap) break;
