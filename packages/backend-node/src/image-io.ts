@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
-import { InvalidImageError, InvalidOptionError, assertRgbaImage, type RgbaImage } from '@strotss/core';
+import { InvalidImageError, InvalidOptionError, assertRgbaImage, type ErrorMessage, type RgbaImage } from '@strotss/core';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** An image file format this adapter can write. */
@@ -165,23 +165,24 @@ function describeReadError(error: unknown, path: string): InvalidImageError {
           : code === 'ENOTDIR'
             ? `Image file not found: ${path} (a part of the path is a file, not a directory); check the path.`
             : `Cannot read image file ${path} (${errorMessage(error)}); check that the path names a readable image file.`;
-  return new InvalidImageError(message, { cause: error });
+  return new InvalidImageError(message, { cause: error, details: { file: path } });
 }
 
 /** Returns the InvalidImageError for a sharp decode failure, keeping sharp's error as `cause`. */
 function describeDecodeError(error: unknown, label: string, maxPixels: number): InvalidImageError {
   const detail = errorMessage(error);
-  let message: string;
+  let message: ErrorMessage;
   if (/exceeds pixel limit/i.test(detail)) {
-    message =
-      `The image ${label} has more than ${maxPixels} pixels (the decode limit); ` +
-      'downscale it before loading, or raise maxPixels if you trust the file.';
+    message = (w) =>
+      `The image ${label} has more than ${maxPixels} pixels (the decode limit); downscale it before loading` +
+      (w.option('maxPixels') ? `, or raise ${w.option('maxPixels')} if you trust the file.` : '.');
+    return new InvalidImageError(message, { cause: error, details: { file: label, limit: maxPixels } });
   } else if (/unsupported image format/i.test(detail)) {
     message = `The image ${label} is not in a format sharp can decode (not an image, or an unknown format); pass a PNG, JPEG or WebP image.`;
   } else {
     message = `The image ${label} is corrupt or truncated (${oneLine(detail)}); re-export or re-download it.`;
   }
-  return new InvalidImageError(message, { cause: error });
+  return new InvalidImageError(message, { cause: error, details: { file: label } });
 }
 
 /** Wraps sharp's raw output as an RgbaImage after checking it is the 4-channel 8-bit buffer asked for. */

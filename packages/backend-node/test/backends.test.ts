@@ -4,6 +4,7 @@ import { resolveBackend, tf } from '@strotss/core';
 import {
   createCpuBackend,
   createTensorflowBackend,
+  createNativeBackend,
   createWasmBackend,
   importFailureReason,
   type ModuleImporter,
@@ -116,19 +117,20 @@ describe('createTensorflowBackend', () => {
     expect(calls).toEqual([GPU]);
   });
 
-  it("resolveBackend('auto') here skips tensorflow with that reason and lands on wasm", async () => {
+  it("resolveBackend('auto') here skips tensorflow with that reason and lands on native (onnxruntime-node is installed)", async () => {
     const { backend, skipped } = await resolveBackend('auto');
-    expect(backend.id).toBe('wasm');
+    expect(backend.id).toBe('native');
     expect(skipped.map((s) => s.id)).toEqual(['tensorflow']);
     expect(skipped[0].reason).toContain(`${GPU} is not installed`);
     expect(skipped[0].reason).toContain(`${NODE} is not installed`);
-    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.getBackend()).toBe('native');
   });
 });
 
 describe('wasm and cpu backends', () => {
-  it('priorities: tensorflow > wasm > cpu', () => {
-    expect(createTensorflowBackend().priority).toBeGreaterThan(createWasmBackend().priority);
+  it('priorities: tensorflow > native > wasm > cpu', () => {
+    expect(createTensorflowBackend().priority).toBeGreaterThan(createNativeBackend(async () => undefined).priority);
+    expect(createNativeBackend(async () => undefined).priority).toBeGreaterThan(createWasmBackend().priority);
     expect(createWasmBackend().priority).toBeGreaterThan(createCpuBackend().priority);
   });
 

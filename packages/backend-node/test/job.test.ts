@@ -184,7 +184,7 @@ describe.skipIf(!haveWeights)('STROTSS job on wasm (tiny settings)', () => {
   it("previewEvery: 1 emits a 'preview' RgbaImage after every step; the last equals the result", async () => {
     const { job, events } = record({ ...base(), previewEvery: 1 });
     const image = await job.result;
-    expect(events.map((e) => e.type)).toEqual(['scale', 'step', 'preview', 'step', 'preview', 'done']);
+    expect(events.map((e) => e.type).filter((t) => t !== 'warning')).toEqual(['scale', 'step', 'preview', 'step', 'preview', 'done']);
     const previews = events.flatMap((e) => (e.type === 'preview' ? [e] : []));
     expect(previews.map((p) => p.iteration)).toEqual([0, 1]);
     for (const p of previews) {
@@ -267,12 +267,20 @@ describe.skipIf(!haveWeights)('STROTSS job on wasm (tiny settings)', () => {
     expect(job.getSnapshot().status).toBe('error');
   });
 
+  it('an image smaller than the first scale is upscaled with a TINY_IMAGE warning naming it (a 1×1 style too)', async () => {
+    const { job, events } = record({ ...base(), style: synthetic(1, 1, 2), iterations: 1 });
+    await job.result;
+    const tiny = events.flatMap((e) => (e.type === 'warning' ? [e] : []));
+    expect(tiny.map((w) => [w.code, w.details.option, w.details.value])).toEqual([['TINY_IMAGE', 'style', '1×1']]);
+    expect(tiny[0].message).toMatch(/The style image is 1×1, smaller than the first scale \(64 px on the long side\): it is upscaled ×64\.0/);
+  });
+
   describe('region guidance', () => {
-    // Content guidance: left half red / right half blue. Style guidance: top red / bottom blue,
-    // 160×160 so that each colour covers 12 800 > 10 000 pixels (a 160×120 half is only 9 600).
+    // Content guidance: left half red / right half blue (4:3, as the content). Style guidance: top
+    // red / bottom blue, 160×224 (5:7, as the style) so that each colour covers 17 920 > 10 000 pixels.
     const guidance = {
       content: flat(160, 120, (_r, c) => (c < 80 ? RED : BLUE)),
-      style: flat(160, 160, (r) => (r < 80 ? RED : BLUE)),
+      style: flat(160, 224, (r) => (r < 112 ? RED : BLUE)),
     };
 
     it('a two-region run completes and differs from the unguided run with the same seed', async () => {
@@ -289,8 +297,30 @@ describe.skipIf(!haveWeights)('STROTSS job on wasm (tiny settings)', () => {
       expect(Buffer.from(image.data).equals(Buffer.from(unguided.data))).toBe(false);
     });
 
+    it('a mask of another aspect ratio than its image → InvalidImageError naming both sizes, before any step', async () => {
+      const { job, events } = record({ ...base(), guidance: { ...guidance, style: flat(160, 160, (r) => (r < 80 ? RED : BLUE)) } });
+      const error = await rejection(job.result);
+      expect(error).toBeInstanceOf(InvalidImageError);
+      expect(error.message).toMatch(/The style guidance is 160×160 but the style image is 40×56: a mask must have the aspect ratio of its image/);
+      expect((error as InvalidImageError).details.option).toBe('guidance.style');
+      expect(events.filter((e) => e.type === 'step')).toEqual([]);
+    });
+
+    it('a content mask with none of the style regions\' colours → InvalidImageError listing both; one missing colour → a warning', async () => {
+      const green = flat(160, 120, () => [0, 255, 0]);
+      const { job } = record({ ...base(), guidance: { ...guidance, content: green } });
+      const error = await rejection(job.result);
+      expect(error.message).toMatch(/The content guidance has none of the region colours of the style guidance \(#0000ffff, #ff0000ff\); its main colours are #00ff00ff/);
+      const partly = flat(160, 120, (_r, c) => (c < 80 ? RED : ([0, 255, 0] as [number, number, number])));
+      const { job: warned, events } = record({ ...base(), guidance: { ...guidance, content: partly } });
+      await warned.result;
+      const warnings = events.flatMap((e) => (e.type === 'warning' && e.code === 'GUIDANCE_COLOUR_MISSING' ? [e] : []));
+      expect(warnings.map((w) => w.details.value)).toEqual(['#0000ffff']);
+      expect(warned.getSnapshot().warnings?.some((w) => w.code === 'GUIDANCE_COLOUR_MISSING')).toBe(true);
+    });
+
     it('a style guidance with no region (every colour ≤ 10 000 px) → InvalidImageError through the result', async () => {
-      const small = { content: guidance.content, style: flat(160, 120, (r) => (r < 60 ? RED : BLUE)) };
+      const small = { content: guidance.content, style: flat(100, 140, (r) => (r < 70 ? RED : BLUE)) }; // halves of 7 000 px
       const { job } = record({ ...base(), guidance: small });
       const error = await rejection(job.result);
       expect(error).toBeInstanceOf(InvalidImageError);

@@ -237,12 +237,13 @@ describe('interrupted downloads', () => {
     expect(events.at(-1)!.loaded).toBe(file.length);
   });
 
-  it('gives up after the retries with a message naming the URL and --weights', async () => {
+  it('gives up after the retries with a message naming the URL and the weights option (--weights in the CLI)', async () => {
     const server = await serve(file, { cutAfter: 1_000_000, cutAlways: true });
     const error = await fetchVggWeights({ url: server.url, cache: freshCache(), retries: 2 }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(WeightsError);
     expect((error as Error).message).toContain(`The download of ${server.url} broke off 3 times`);
-    expect((error as Error).message).toContain('--weights PATH');
+    expect((error as Error).message).toContain('pass them with weights (a local path');
+    expect((error as WeightsError).describe({ option: (n: string) => ({ weights: '--weights PATH', offline: '--offline' })[n], input: (_n: string, d: string) => d })).toContain('pass them with --weights PATH');
     expect(server.log).toHaveLength(4); // the probe, then the range and its 2 resumes
   });
 });
@@ -350,21 +351,23 @@ describe('bad files and no network', () => {
     expect((error as Error).message).toContain(`the file is ${file.length + 8} bytes, expected ${file.length}`);
   });
 
-  it('no network: the message names the URL and the --weights flag', async () => {
+  it('no network: the message names the URL and the weights option (--weights in the CLI)', async () => {
     const server = await serve(file);
     const url = server.url;
     await server.close();
     const error = await fetchVggWeights({ url, cache: freshCache() }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(WeightsError);
     expect((error as Error).message).toContain(`Could not reach ${url}`);
-    expect((error as Error).message).toContain('--weights PATH');
+    expect((error as Error).message).toContain('pass them with weights (a local path');
+    expect((error as WeightsError).describe({ option: (n: string) => ({ weights: '--weights PATH', offline: '--offline' })[n], input: (_n: string, d: string) => d })).toContain('pass them with --weights PATH');
   });
 
   it('offline with an empty cache fails at once, naming --offline, the URL and the way out; no request is made', async () => {
     const server = await serve(file);
     const env = { STROTSS_CACHE: join(dir, 'offline-cache'), STROTSS_WEIGHTS_URL: server.url, STROTSS_OFFLINE: '1' };
     const error = await loadWeights('vgg16', weightsOptionsFromEnv(env)).catch((e: unknown) => e as Error);
-    expect((error as Error).message).toContain('--offline / STROTSS_OFFLINE=1');
+    expect((error as Error).message).toContain('offline mode (offline, or STROTSS_OFFLINE=1)');
+    expect((error as WeightsError).describe({ option: (n: string) => ({ weights: '--weights PATH', offline: '--offline' })[n], input: (_n: string, d: string) => d })).toContain('offline mode (--offline, or STROTSS_OFFLINE=1)');
     expect((error as Error).message).toContain(server.url);
     expect((error as Error).message).toContain('strotss weights fetch');
     expect(server.log).toEqual([]);
