@@ -4,7 +4,7 @@ import { registerNodeBackends } from './settings.js';
 
 export * from './backends.js';
 export * from './settings.js';
-export { createNativeBackend, nativeBackendStats, resolveNativeOptions, parseNativeThreads, MAX_NATIVE_THREADS, type NativeBackendOptions } from './native/native-backend.js';
+export { createNativeBackend, nativeBackendStats, releaseNativeSessions, resolveNativeOptions, parseNativeThreads, MAX_NATIVE_THREADS, type NativeBackendOptions } from './native/native-backend.js';
 export { defaultWasmThreads, parseWasmThreads, MAX_WASM_THREADS } from './wasm-threads.js';
 export * from './image-io.js';
 export * from './memory-models.js';

@@ -105,6 +105,8 @@ describe('native backend: jobs', () => {
     expect(after.runs.StrotssImageObjective - (before?.runs.StrotssImageObjective ?? 0)).toBe(6);
     expect(after.runs.StrotssHypercolumns - (before?.runs.StrotssHypercolumns ?? 0)).toBe(4);
     const b = await run();
+    // The second job has equal weights: it reuses the first one's sessions (none built or loaded again).
+    expect(nativeBackendStats()!.sessionsCreated).toBe(after.sessionsCreated);
     expect(b.losses).toEqual(a.losses);
     expect(Buffer.from(b.image.data).equals(Buffer.from(a.image.data))).toBe(true);
   });

@@ -24,6 +24,17 @@ export interface NativeBackendOptions {
 
 let activeState: NativeKernelState | undefined;
 
+/**
+ * Frees the native backend's ONNX Runtime sessions and their memory arenas. They are kept between
+ * jobs with the same weights (a second job starts without building or loading them); a process that
+ * is done stylising, or wants the memory for something else, can release them. Returns whether any were held.
+ */
+export function releaseNativeSessions(): boolean {
+  if (!activeState) return false;
+  activeState.releaseSessions();
+  return true;
+}
+
 /** What the native backend's kernels did in this process so far (runs, milliseconds, sessions); undefined before it started. */
 export function nativeBackendStats(): NativeKernelStats | undefined {
   return activeState && structuredClone(activeState.stats);
@@ -54,10 +65,6 @@ export function resolveNativeOptions(options: NativeBackendOptions = {}, env: No
   return { threads, spinning };
 }
 
-/** The TF.js backend instance the native backend shares (the wasm one), with the method it hooks. */
-interface SharedWasmInstance {
-  disposeData(dataId: object, force?: boolean): boolean;
-}
 
 /**
  * The `native` StrotssBackend. `initWasm` initialises TF.js' wasm backend (the small operations run
@@ -98,18 +105,12 @@ export function createNativeBackend(
 function aliasWasmBackend(name: string, state: NativeKernelState): void {
   // Registered once per process (removeBackend would dispose the shared wasm instance).
   if (tf.findBackendFactory(name) != null) return;
-  const wasm = tf.findBackend('wasm') as unknown as SharedWasmInstance | null;
+  const wasm = tf.findBackend('wasm');
   if (!wasm) throw new Error('the wasm backend is not initialised');
   for (const kernel of tf.getKernelsForBackend('wasm')) {
     if (tf.getKernel(kernel.kernelName, name)) tf.unregisterKernel(kernel.kernelName, name);
     tf.registerKernel({ ...kernel, backendName: name });
   }
   registerNativeKernels(name, state);
-  // A job's sessions hold its VGG weights and ONNX Runtime's arena: released with those weights.
-  const disposeData = wasm.disposeData.bind(wasm);
-  wasm.disposeData = (dataId, force) => {
-    if (state.holdsSessionsFor(dataId)) state.releaseSessions(dataId);
-    return disposeData(dataId, force);
-  };
   tf.registerBackend(name, () => wasm as unknown as tf.KernelBackend, 2);
 }

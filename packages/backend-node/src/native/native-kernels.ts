@@ -53,9 +53,10 @@ export interface NativeKernelStats {
 /** The state of the native kernels: runtime, sessions by weights, host copies of constant tensors. */
 export class NativeKernelState {
   readonly stats: NativeKernelStats = { runs: {}, sessionMs: {}, kernelMs: {}, sessionsCreated: 0, sessionCreateMs: 0 };
-  private readonly sessions = new Map<object, Map<string, OrtSession>>();
-  /** Encoded models by weights and key, kept so that a released session is re-created without rebuilding its model. */
-  private readonly models = new Map<object, Map<string, Uint8Array>>();
+  /** Sessions by the fingerprint of their weights (equal weights share them across jobs), then by kind. */
+  private readonly sessions = new Map<string, Map<string, OrtSession>>();
+  /** Encoded models likewise, kept so that a released session is re-created without rebuilding its model. */
+  private readonly models = new Map<string, Map<string, Uint8Array>>();
   private readonly epsilonSessions = new Map<number, OrtSession>();
   /** Host copies of per-scale constants (style samples, moments), by the tensor's buffer: tensors are immutable. */
   private readonly constants = new WeakMap<object, Float32Array>();
@@ -66,8 +67,8 @@ export class NativeKernelState {
     readonly options: OrtSessionOptions,
   ) {}
 
-  /** The session `key` for the weights whose first kernel is `weightsId`, built by `build` on first use. */
-  sessionFor(weightsId: object, key: string, build: () => Uint8Array): OrtSession {
+  /** The session `key` for the weights of fingerprint `weightsId`, built by `build` on first use. */
+  sessionFor(weightsId: string, key: string, build: () => Uint8Array): OrtSession {
     let byKey = this.sessions.get(weightsId);
     if (!byKey) {
       // One set of weights at a time (a job's extractor): sessions of earlier weights are released.
@@ -86,7 +87,7 @@ export class NativeKernelState {
   }
 
   /** Disposes one session (its arena with it); its model stays cached for the next use. */
-  releaseSession(weightsId: object, key: string): void {
+  releaseSession(weightsId: string, key: string): void {
     const byKey = this.sessions.get(weightsId);
     byKey?.get(key)?.dispose();
     byKey?.delete(key);
@@ -115,8 +116,8 @@ export class NativeKernelState {
     return session;
   }
 
-  /** Releases the sessions of `weightsId` (when those weights are disposed), or all. */
-  releaseSessions(weightsId?: object): void {
+  /** Releases the sessions (and their arenas) of `weightsId`, or all. */
+  releaseSessions(weightsId?: string): void {
     for (const [id, byKey] of this.sessions) {
       if (weightsId !== undefined && id !== weightsId) continue;
       for (const s of byKey.values()) s.dispose();
@@ -126,10 +127,19 @@ export class NativeKernelState {
     if (weightsId === undefined) this.buffers.clear();
   }
 
-  /** True when `dataId` keys sessions (the first kernel of some weights). */
-  holdsSessionsFor(dataId: object): boolean {
-    return this.sessions.has(dataId);
+  /** The fingerprint of the weights a kernel got (computed once per weights tensor), and the weights when just read. */
+  weightsOf(heap: WasmHeapBackend, preset: FeatureExtractorPreset, inputs: tf.NamedTensorInfoMap): { id: string; read: () => VggWeights } {
+    const first = inputs[`${preset.layers.find((l) => l.kind === 'conv')!.name}/kernel`]!.dataId;
+    let id = this.fingerprints.get(first);
+    let weights: VggWeights | undefined;
+    if (!id) {
+      weights = readWeights(heap, preset, inputs);
+      this.fingerprints.set(first, (id = `${preset.id}:${fingerprint(weights)}`));
+    }
+    return { id, read: () => weights ?? readWeights(heap, preset, inputs) };
   }
+
+  private readonly fingerprints = new WeakMap<object, string>();
 
   /** A host copy of a constant tensor, made once. */
   constant(backend: WasmHeapBackend, info: tf.TensorInfo): Float32Array {
@@ -165,10 +175,23 @@ function readWeights(backend: WasmHeapBackend, preset: FeatureExtractorPreset, i
   return out;
 }
 
-/** The buffer that identifies a kernel's weights: its first conv kernel's. */
-function weightsId(preset: FeatureExtractorPreset, inputs: tf.NamedTensorInfoMap): object {
-  const first = preset.layers.find((l) => l.kind === 'conv')!;
-  return inputs[`${(first as { name: string }).name}/kernel`]!.dataId;
+/**
+ * A fingerprint of weights (two 32-bit FNV-style hashes over every value's bits): equal weights in
+ * two jobs share their sessions, so a process running many jobs builds and loads them once.
+ */
+function fingerprint(weights: VggWeights): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const name of Object.keys(weights).sort()) {
+    for (const values of [weights[name].kernel, weights[name].bias]) {
+      const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+      for (let i = 0; i < bits.length; i++) {
+        a = Math.imul(a ^ bits[i], 16777619);
+        b = Math.imul(b ^ bits[i], 2246822519) ^ (b >>> 15);
+      }
+    }
+  }
+  return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
 }
 
 /** One set of locations to look up, with its mode. */
@@ -288,9 +311,9 @@ function hypercolumnsKernel(state: NativeKernelState): tf.KernelFunc {
     const heap = backend as unknown as WasmHeapBackend;
     const { preset, sets } = attrs as unknown as { preset: FeatureExtractorPreset; sets: LookupSet[] };
     const image = inputs.image as tf.TensorInfo;
-    const id = weightsId(preset, inputs);
-    const key = `hypercolumns/${preset.id}`;
-    const session = state.sessionFor(id, key, () => hypercolumnsModel(preset, readWeights(heap, preset, inputs)));
+    const { id, read } = state.weightsOf(heap, preset, inputs);
+    const key = 'hypercolumns';
+    const session = state.sessionFor(id, key, () => hypercolumnsModel(preset, read()));
     const { feeds, count } = lookupFeeds(state, preset, image, tapStrides(preset), sets);
     feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
     const d = hypercolumnWidth(preset);
@@ -357,9 +380,8 @@ function imageObjectiveKernel(state: NativeKernelState): tf.KernelFunc {
     };
     const image = inputs.image as tf.TensorInfo;
     const regions = locations.length;
-    const session = state.sessionFor(weightsId(preset, inputs), `image-objective/${preset.id}/${regions}/${epsilon}`, () =>
-      imageObjectiveModel(preset, readWeights(heap, preset, inputs), regions, epsilon),
-    );
+    const { id, read } = state.weightsOf(heap, preset, inputs);
+    const session = state.sessionFor(id, `image-objective/${regions}/${epsilon}`, () => imageObjectiveModel(preset, read(), regions, epsilon));
     const sets = locations.map((l) => ({ locations: l, mode: 'bilinear' as const }));
     const { feeds } = lookupFeeds(state, preset, image, tapStrides(preset), sets, true);
     feeds.image = state.ort.tensor('float32', hostCopy(state, heap, image, 'image'), image.shape);
