@@ -97,3 +97,12 @@ export function imageObjectiveModel(preset: FeatureExtractorPreset, weights: Vgg
   g.output(gradImage, 'gradImage', 'float32', [1, 'height', 'width', 3]);
   return g.encode();
 }
+
+/** `product` of `a` and `b` as aᵀ·b (`transposeA`) or a·bᵀ: the core's MatMulAtB / MatMulABt on MLAS. */
+export function matMulModel(transposeA: boolean): Uint8Array {
+  const g = new OnnxGraph(transposeA ? 'mat-mul-at-b' : 'mat-mul-a-bt');
+  const a = g.input('a', 'float32', transposeA ? ['k', 'n'] : ['n', 'k']);
+  const b = g.input('b', 'float32', transposeA ? ['k', 'm'] : ['m', 'k']);
+  g.output(transposeA ? g.matMulAtB(a, b) : g.matMulABt(a, b), 'product', 'float32', ['n', 'm']);
+  return g.encode();
+}

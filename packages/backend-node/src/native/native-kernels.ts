@@ -5,7 +5,7 @@
 import { tf, StrotssKernel, type FeatureExtractorPreset, type VggWeights } from '@strotss/core';
 import { bilinearNeighbours, nearestIndices, type Locations } from '@strotss/core/ops';
 import type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
-import { hypercolumnsModel, imageObjectiveModel, objectiveModel, STYLE_INPUTS } from './graphs.js';
+import { hypercolumnsModel, imageObjectiveModel, matMulModel, objectiveModel, STYLE_INPUTS } from './graphs.js';
 import { tapInputNames, tapNames } from './vgg-graph.js';
 
 /** The parts of TF.js' wasm backend the kernels use. */
@@ -57,7 +57,7 @@ export class NativeKernelState {
   private readonly sessions = new Map<string, Map<string, OrtSession>>();
   /** Encoded models likewise, kept so that a released session is re-created without rebuilding its model. */
   private readonly models = new Map<string, Map<string, Uint8Array>>();
-  private readonly epsilonSessions = new Map<number, OrtSession>();
+  private readonly objectiveSessions = new Map<number, OrtSession>();
   /** Host copies of per-scale constants (style samples, moments), by the tensor's buffer: tensors are immutable. */
   private readonly constants = new WeakMap<object, Float32Array>();
   readonly buffers = new HostBuffers();
@@ -111,10 +111,19 @@ export class NativeKernelState {
 
   /** The A-level objective session for `epsilon`. */
   objectiveSession(epsilon: number): OrtSession {
-    let session = this.epsilonSessions.get(epsilon);
-    if (!session) this.epsilonSessions.set(epsilon, (session = this.create(() => objectiveModel(epsilon))));
+    let session = this.objectiveSessions.get(epsilon);
+    if (!session) this.objectiveSessions.set(epsilon, (session = this.create(() => objectiveModel(epsilon))));
     return session;
   }
+
+  /** The session of a model that needs no weights (e.g. a matrix product), by name. */
+  plainSession(name: string, build: () => Uint8Array): OrtSession {
+    let session = this.plainSessions.get(name);
+    if (!session) this.plainSessions.set(name, (session = this.create(build)));
+    return session;
+  }
+
+  private readonly plainSessions = new Map<string, OrtSession>();
 
   /** Releases the sessions (and their arenas) of `weightsId`, or all. */
   releaseSessions(weightsId?: string): void {
@@ -124,7 +133,13 @@ export class NativeKernelState {
       this.sessions.delete(id);
       this.models.delete(id);
     }
-    if (weightsId === undefined) this.buffers.clear();
+    if (weightsId === undefined) {
+      for (const s of this.plainSessions.values()) s.dispose();
+      this.plainSessions.clear();
+      this.objectiveSessions.forEach((s) => s.dispose());
+      this.objectiveSessions.clear();
+      this.buffers.clear();
+    }
   }
 
   /** The fingerprint of the weights a kernel got (computed once per weights tensor), and the weights when just read. */
@@ -402,12 +417,34 @@ function imageObjectiveKernel(state: NativeKernelState): tf.KernelFunc {
   };
 }
 
+/**
+ * StrotssMatMulAtB / StrotssMatMulABt on MLAS (the style covariance, 2179²·5000 once per scale, took
+ * ≈1 s on wasm's kernels): MLAS accumulates in blocks, as accurate as the cpu backend's products.
+ */
+function matMulKernel(state: NativeKernelState, transposeA: boolean): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const heap = backend as unknown as WasmHeapBackend;
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    const shape = transposeA ? [a.shape[1], b.shape[1]] : [a.shape[0], b.shape[0]];
+    const name = transposeA ? StrotssKernel.MatMulAtB : StrotssKernel.MatMulABt;
+    const product = state.buffers.float('product', shape[0] * shape[1]);
+    state.run(name, state.plainSession(name, () => matMulModel(transposeA)), {
+      a: state.ort.tensor('float32', hostCopy(state, heap, a, 'a'), a.shape),
+      b: state.ort.tensor('float32', hostCopy(state, heap, b, 'b'), b.shape),
+    }, { product: state.ort.tensor('float32', product, shape) });
+    return heapTensor(heap, shape, product);
+  };
+}
+
 /** Registers the native kernels for TF.js backend `backendName`. */
 export function registerNativeKernels(backendName: string, state: NativeKernelState): void {
   const kernels: Record<string, tf.KernelFunc> = {
     [StrotssKernel.Hypercolumns]: hypercolumnsKernel(state),
     [StrotssKernel.Objective]: objectiveKernel(state),
     [StrotssKernel.ImageObjective]: imageObjectiveKernel(state),
+    [StrotssKernel.MatMulAtB]: matMulKernel(state, true),
+    [StrotssKernel.MatMulABt]: matMulKernel(state, false),
   };
   for (const [kernelName, run] of Object.entries(kernels)) {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);

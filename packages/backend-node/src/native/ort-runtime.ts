@@ -94,7 +94,8 @@ function openSession(binding: { InferenceSession: new () => NativeSession }, mod
     intraOpNumThreads: options.threads,
     interOpNumThreads: 1,
     enableCpuMemArena: true,
-    enableMemPattern: true,
+    // Lookup groups change shape every iteration: a memory pattern (planned per input shape) never repeats.
+    enableMemPattern: false,
     extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
   });
   return {
