@@ -25,9 +25,11 @@ export interface WeightsServerOptions {
   etag?: string;
   /** More response headers to send. */
   headers?: Record<string, string>;
+  /** Stop by itself after this many ms (default 120 000), so a failed test cannot leave it running. */
+  lifetimeMs?: number;
 }
 
-/** A running test server; `close()` stops it (it also stops itself after 120 s). */
+/** A running test server; `close()` stops it (it also stops itself after `lifetimeMs`). */
 export interface WeightsServer {
   url: string;
   log: LoggedRequest[];
@@ -106,7 +108,7 @@ export async function startWeightsServer(file: Uint8Array, options: WeightsServe
       server.close(() => resolve());
     });
   // A forgotten server must not keep the test process alive.
-  const guard = setTimeout(() => void close(), 120_000);
+  const guard = setTimeout(() => void close(), options.lifetimeMs ?? 120_000);
   guard.unref();
   return {
     url: `http://127.0.0.1:${port}/model.safetensors`,
