@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../test-support/seeded.js';
 
 const SEED = Number(process.env.STROTSS_KILL_SEED ?? 12345) >>> 0;
 const WIDTH = 2048;
@@ -39,17 +40,6 @@ const OUT_NAME = 'out.png';
 /** writeFileAtomic's temp file for OUT_NAME: `.<name>.<pid>.<12 hex>.tmp`. */
 const TEMP_NAME = /^\.out\.png\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
-/** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The opaque noise image the children write, as JavaScript source so that the child and this test

@@ -8,21 +8,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidImageError } from '@strotss/core';
 import { readImageFile } from '@strotss/backend-node';
+import { mulberry32 } from '../../../test-support/seeded.js';
 
 const SEED = Number(process.env.STROTSS_CORPUS_SEED ?? 12345) >>> 0;
 const PER_FILE_LIMIT_MS = 10_000;
 
-/** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 /** An integer in [lo, hi] (inclusive). */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   tf,
-  convLayers,
   describeBackends,
   FEATURE_EXTRACTORS,
   imageObjective,
@@ -12,9 +11,7 @@ import {
   VggFeatureExtractor,
   WorkloadTooLargeError,
   type BackendWorkload,
-  type ConvWeights,
   type RgbaImage,
-  type VggWeights,
 } from '@strotss/core';
 import { prepareStyleSamples, disposeStyleSamples } from '@strotss/core/ops';
 import {
@@ -27,21 +24,7 @@ import {
   WASM_MEMORY,
 } from '@strotss/backend-node';
 import { workloadBytes } from '@strotss/core';
-
-/** Small seeded VGG16 weights (He-scaled), so that runs need no weights file. */
-function seededWeights(): VggWeights {
-  let state = 11;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.3;
-  const out: Record<string, ConvWeights> = {};
-  for (const c of convLayers(FEATURE_EXTRACTORS.vgg16)) {
-    const scale = Math.sqrt(2 / (9 * c.inChannels)) / 0.15;
-    out[c.name] = {
-      kernel: Float32Array.from({ length: 9 * c.inChannels * c.outChannels }, () => next() * scale),
-      bias: Float32Array.from({ length: c.outChannels }, () => next() * 0.1),
-    };
-  }
-  return out;
-}
+import { seededVggWeights } from '../../../test-support/seeded.js';
 
 /** A smooth RGBA test image (gradients and a disc), `w × h`. */
 function testImage(w: number, h: number, phase: number): RgbaImage {
@@ -59,7 +42,7 @@ function testImage(w: number, h: number, phase: number): RgbaImage {
   return { width: w, height: h, data };
 }
 
-const weights = seededWeights();
+const weights = seededVggWeights(11, { spread: 0.3, heScaled: true });
 const content = testImage(60, 44, 0);
 const style = testImage(48, 48, 2);
 

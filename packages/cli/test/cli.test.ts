@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convLayers, VGG16, writeSafetensors, type NamedTensor, type RgbaImage } from '@strotss/core';
 import { readImageFile, writeImageFile } from '@strotss/backend-node';
-import { main, type CliIO } from '../src/main.js';
+import { cli, jsonLines, solid, type CliRun } from './helpers.js';
 import { startWeightsServer, type WeightsServer } from '../../../test-support/weights-http-server.js';
 
 const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
@@ -28,49 +28,9 @@ if (!haveBin) console.warn(`Skipping the CLI child-process tests: ${BIN} is miss
 /** Small, fast settings for every run that gets as far as the optimisation. */
 const FAST = ['--size', '64', '--iterations', '2', '--backend', 'wasm', '--seed', '1'];
 
-interface CliRun {
-  code: number;
-  stdout: string[];
-  stderr: string;
-}
-
-/** Runs main() in-process with captured output; `env` has no STROTSS_WEIGHTS unless given. */
-async function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; onInterrupt?: CliIO['onInterrupt'] } = {}): Promise<CliRun> {
-  const stdout: string[] = [];
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (line) => stdout.push(line),
-    stderr: (text) => {
-      stderr += text;
-    },
-    isTTY: false,
-    env: options.env ?? {},
-    onInterrupt: options.onInterrupt ?? (() => () => undefined),
-  });
-  return { code, stdout, stderr };
-}
-
-/** Parses every stdout line as JSON (a non-JSON line fails the test with the line in the message). */
-function jsonLines(lines: readonly string[]): Array<Record<string, unknown>> {
-  return lines.map((line) => {
-    try {
-      return JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new Error(`stdout line is not JSON: ${line}`);
-    }
-  });
-}
-
 /** Files an interrupted or failed atomic write could leave behind. */
 function tempFiles(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.endsWith('.tmp'));
-}
-
-/** A solid RGBA image. */
-function solid(width: number, height: number, rgb: [number, number, number]): RgbaImage {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < data.length; i += 4) data.set([...rgb, 255], i);
-  return { width, height, data };
 }
 
 /** torchvision VGG16 conv tensors (zeros) in the file layout: `features.N.weight` OIHW and `.bias`. */

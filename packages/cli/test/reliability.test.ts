@@ -10,6 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { tf } from '@strotss/core';
 import { writeImageFile } from '@strotss/backend-node';
 import { cli, writeZeroVgg16 } from './helpers.js';
+import { mulberry32 } from '../../../test-support/seeded.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -31,17 +32,6 @@ const args = (output: string, seed: number) => [
   '--size', '32', '--scales', '1', '--iterations', '4', '--preset', 'draft', '--seed', String(seed),
 ];
 
-/** mulberry32: the seeded delays of the cancellations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 beforeAll(async () => {
   await writeZeroVgg16(weights);
   await writeImageFile(content, picture(40, 30, 1));
@@ -52,7 +42,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('reliability', () => {
   it('100 seeded random cancellations: each settles as cancelled (exit 130), leaks nothing, writes no output; jobs after them succeed', async () => {
     const seed = Number(process.env.STROTSS_CANCEL_SEED ?? 20261202);
-    const next = random(seed);
+    const next = mulberry32(seed); // the seeded delays of the cancellations
     // Warm up (backend, sessions), then time one whole run: cancellations land anywhere inside it.
     expect((await cli(args(join(dir, 'warm.png'), 0))).code).toBe(0);
     const t0 = performance.now();

@@ -1,18 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, convLayers, FEATURE_EXTRACTORS, VggFeatureExtractor, type ConvWeights, type VggWeights } from '@strotss/core';
+import { tf, FEATURE_EXTRACTORS, VggFeatureExtractor } from '@strotss/core';
+import { seededVggWeights } from '../../../test-support/seeded.js';
 import { bilinearHypercolumns, nearestHypercolumns } from '../src/ops/hypercolumns.js';
-
-/** Small seeded weights: the check is about the order of lookups and freed tensors, not the values. */
-function seededWeights(): VggWeights {
-  let state = 7;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.2;
-  const out: Record<string, ConvWeights> = {};
-  for (const c of convLayers(FEATURE_EXTRACTORS.vgg16)) {
-    out[c.name] = { kernel: Float32Array.from({ length: 9 * c.inChannels * c.outChannels }, next), bias: Float32Array.from({ length: c.outChannels }, next) };
-  }
-  return out;
-}
 
 describe('VggFeatureExtractor.hypercolumnsAt', () => {
   beforeAll(async () => {
@@ -20,7 +10,7 @@ describe('VggFeatureExtractor.hypercolumnsAt', () => {
   });
 
   it('equals bilinearHypercolumns(taps(image)) in value and in its gradient, and frees what it made', () => {
-    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededWeights());
+    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededVggWeights(7));
     const image = tf.randomUniform([1, 32, 24, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const sets = [
       { rows: Int32Array.of(0, 5, 31, 17), cols: Int32Array.of(0, 23, 11, 4) },
@@ -49,7 +39,7 @@ describe('VggFeatureExtractor.hypercolumnsAt', () => {
   });
 
   it('lookUp gives the bilinear and nearest hypercolumns of taps(image) exactly, and frees what it made', () => {
-    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededWeights());
+    const extractor = new VggFeatureExtractor(FEATURE_EXTRACTORS.vgg16, seededVggWeights(7));
     const image = tf.randomUniform([1, 40, 20, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
     const a = { rows: Int32Array.of(0, 39, 17, 8), cols: Int32Array.of(0, 19, 3, 11) };
     const b = { rows: Int32Array.of(12, 1), cols: Int32Array.of(7, 18) };

@@ -6,19 +6,9 @@ import { tf } from '../src/tfjs.js';
 import { registerBackend, unregisterBackend, type StrotssBackend } from '../src/backend.js';
 import { BackendUnavailableError, InvalidImageError, InvalidOptionError, StyleTransferAbortError } from '../src/errors.js';
 import { stylize, type JobStatus } from '../src/job.js';
-import { convLayers, FEATURE_EXTRACTORS, tagWeights, type ConvWeights, type VggWeights } from '../src/model/presets.js';
+import { tagWeights } from '../src/model/presets.js';
+import { seededVggWeights } from '../../../test-support/seeded.js';
 import type { RgbaImage } from '../src/image.js';
-
-/** Seeded small VGG16 weights (no file needed). */
-function seededWeights(): VggWeights {
-  let state = 3;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.1;
-  const out: Record<string, ConvWeights> = {};
-  for (const c of convLayers(FEATURE_EXTRACTORS.vgg16)) {
-    out[c.name] = { kernel: Float32Array.from({ length: 9 * c.inChannels * c.outChannels }, next), bias: Float32Array.from({ length: c.outChannels }, next) };
-  }
-  return out;
-}
 
 function image(w: number, h: number, phase: number): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -42,7 +32,7 @@ const cpu: StrotssBackend = {
   },
 };
 
-const weights = seededWeights();
+const weights = seededVggWeights(3);
 const tiny = { content: image(24, 18, 1), style: image(20, 20, 2), weights, size: 24, scales: 1, iterations: 2, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };
 
 describe('stylize()', () => {
