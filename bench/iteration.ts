@@ -112,10 +112,14 @@ async function main(): Promise<void> {
   if (values.write) {
     const path = `${root}bench/RESULTS.md`;
     const text = readFileSync(path, 'utf8');
-    const start = '<!-- bench:iteration:start -->';
-    const end = '<!-- bench:iteration:end -->';
+    // One table per backend (wasm's and native's both stay recorded).
+    const tag = backend.id === 'wasm' ? 'iteration' : `iteration:${backend.id}`;
+    const start = `<!-- bench:${tag}:start -->`;
+    const end = `<!-- bench:${tag}:end -->`;
     const block = `${start}\n${table}\n${end}`;
-    const next = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## Iteration benchmark\n\n${block}\n`;
+    const next = text.includes(start)
+      ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block)
+      : `${text.trimEnd()}\n\n## Iteration benchmark (${backend.id})\n\n${block}\n`;
     writeFileSync(path, next);
     console.log(`recorded in ${path}`);
   }
