@@ -1,5 +1,7 @@
 // Kernels for TF.js' wasm backend: faster or more accurate variants of the core's named kernels
 // and of a few of TF.js' own, registered through TF.js' kernel registry (DESIGN: per-backend kernels).
+// Browser-safe (it imports only the core): pages on TF.js' wasm backend import it from
+// `@strotss/backend-node/wasm-kernels`; without it the core's plain kernels lose accuracy on wasm.
 import { tf, StrotssKernel } from '@strotss/core';
 
 /** The parts of the wasm backend these kernels use. */

@@ -62,11 +62,11 @@ describe.skipIf(skip != null)('strotss --backend webgpu (Node, Dawn)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('strotss backends lists tensorflow, webgpu, wasm and cpu, each available or with the reason', async () => {
+  it('strotss backends lists tensorflow, webgpu, native, wasm and cpu, each available or with the reason', async () => {
     const run = await strotss(['backends', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const rows = run.lines.filter((l) => l.type === 'backend');
-    expect(rows.map((r) => r.id)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
+    expect(rows.map((r) => r.id)).toEqual(['tensorflow', 'webgpu', 'native', 'wasm', 'cpu']);
     for (const r of rows) {
       if (r.available) expect(r.reason, `${r.id}`).toBeUndefined();
       else expect(String(r.reason), `${r.id}`).toMatch(/\w{8,}/);

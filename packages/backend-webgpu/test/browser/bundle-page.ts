@@ -13,6 +13,7 @@ export const SOURCE_ALIASES: Record<string, string> = {
   '@strotss/core/ops': join(packagesDir, 'core/src/ops/index.ts'),
   '@strotss/core/testing': join(packagesDir, 'core/src/testing/index.ts'),
   '@strotss/backend-webgpu': join(packagesDir, 'backend-webgpu/src/index.ts'),
+  '@strotss/backend-node/wasm-kernels': join(packagesDir, 'backend-node/src/wasm-kernels.ts'),
 };
 
 /** Exact-name aliases (esbuild's own `alias` would also rewrite `@strotss/core/testing` as a subpath of `@strotss/core`). */

@@ -5,6 +5,7 @@ import { ReferenceFixtures, referenceParityCases, type CheckResult, type ParityC
 import { tf, loadVggWeights, fetchByteSource, registerBackend, resolveBackend, VGG19_CAFFE } from '@strotss/core';
 import { createWebGpuBackend, describeAdapter, type AdapterSource, type Gpu } from '@strotss/backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '@strotss/backend-node/wasm-kernels';
 import type { PageReady, CaseOutcome, ParityPageApi } from './protocol.js';
 
 /** Server paths of the page's resources (see static-server.ts). */
@@ -55,6 +56,9 @@ async function activate(backend: string): Promise<string | undefined> {
     // Served from node_modules/@tensorflow/tfjs-backend-wasm/dist/. The page is not
     // cross-origin isolated, so TF.js picks the SIMD build without threads (one core, as in CI).
     setWasmPaths(new URL(PATHS.wasm, location.href).toString());
+    // The wasm variants of the core's named kernels (more accurate sums and covariances, exact
+    // sign), as backend-node registers them in Node: browser-safe, imported from its subpath.
+    registerWasmKernels('wasm');
     if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
     return undefined;
   }
