@@ -258,6 +258,21 @@ describe('bad input images: exit 1, the message names the file', () => {
     ]);
   });
 
+  it.skipIf(!haveShared)('following that advice for a 3000×20 image on wasm: refused before it starts, naming the size that fits and --backend native', async () => {
+    // Before the workload check this started, ran ~53 s and died in the wasm heap with a raw stack trace.
+    const strip = join(dir, 'strip.png');
+    await writeImageFile(strip, solid(3000, 20, [10, 200, 90]));
+    const out = join(outputs, 'strip.png');
+    const advice = await cli([strip, style, '-o', out, '--weights', WEIGHTS]);
+    expectFailure(advice, 1, out, ['--size 2400 --scales 1']);
+    const run = await cli([strip, style, '-o', out, '--weights', WEIGHTS, '--backend', 'wasm', '--size', '2400', '--scales', '1']);
+    expectFailure(run, 1, out, ['--size 2400 is too large here', "over the wasm backend's memory", '--backend native']);
+    const fits = Number(/Use --size (\d+) or less/.exec(run.stderr)?.[1]);
+    expect(fits, run.stderr).toBeGreaterThan(0);
+    expect(fits).toBeLessThan(2400);
+    expect(run.stderr).not.toMatch(/RuntimeError|\n\s+at /);
+  });
+
   it('a 20×400 style image at the default size: suggests --scales 1', async () => {
     const tall = join(dir, 'tall.png');
     await writeImageFile(tall, solid(20, 400, [10, 200, 90]));
