@@ -10,12 +10,13 @@
 // steps after the first two.
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { stylize, FEATURE_EXTRACTORS, type RgbaImage } from '@strotss/core';
 import { syntheticWeights } from './lib/iteration-cost.js';
+import { writeSection } from './lib/results.js';
 
 const { values } = parseArgs({
   options: {
@@ -80,7 +81,7 @@ function measured(command: string, args: string[], prefix: string, env: NodeJS.P
 
 /** The authors' code, through time-reference.py (OpenBLAS overrides unset: they slow PyTorch here). */
 function theirs(sides: string): string[][] {
-  const env = { ...process.env, STROTSS_REF_ROOT: refRoot, T: '2' };
+  const env: NodeJS.ProcessEnv = { ...process.env, STROTSS_REF_ROOT: refRoot, T: '2' };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   return measured('/usr/bin/python3', [`${shared}tools/time-reference.py`, contentPath, stylePath, sides], 'ref', env);
@@ -140,18 +141,6 @@ async function main(): Promise<void> {
 function torchVersion(): string {
   const run = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   return run.stdout.trim() || '?';
-}
-
-/** Replaces (or appends) the marked section `name` of bench/RESULTS.md. */
-export function writeSection(name: string, title: string, body: string): void {
-  const path = `${root}bench/RESULTS.md`;
-  const text = readFileSync(path, 'utf8');
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const block = `${start}\n${body}\n${end}`;
-  const next = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## ${title}\n\n${block}\n`;
-  writeFileSync(path, next);
-  console.log(`recorded in ${path}`);
 }
 
 await main();
