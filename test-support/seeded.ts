@@ -1,5 +1,5 @@
 // Seeded test data shared by the packages' tests: a small PRNG and VGG weights that need no file.
-import { convLayers, FEATURE_EXTRACTORS, type ConvWeights, type FeatureExtractorId, type VggWeights } from '@strotss/core';
+import { convLayers, FEATURE_EXTRACTORS, type ConvWeights, type FeatureExtractorId, type RgbaImage, type VggWeights } from '@strotss/core';
 
 /** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -29,4 +29,16 @@ export function seededVggWeights(seed: number, options: { model?: FeatureExtract
     };
   }
   return out;
+}
+
+/** An opaque `w`×`h` RGBA image of stripes that differ per channel; `phase` shifts them. */
+export function patternImage(w: number, h: number, phase: number): RgbaImage {
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let i = 0; i < w * h; i++) {
+    data[4 * i] = (i * 7 + phase) % 256;
+    data[4 * i + 1] = (i * 13) % 256;
+    data[4 * i + 2] = (i * 3 + 5 * phase) % 256;
+    data[4 * i + 3] = 255;
+  }
+  return { width: w, height: h, data };
 }

@@ -107,6 +107,8 @@ export function createWebGpuBackend(options: WebGpuBackendOptions = {}): WebGpuS
     checkWorkload: (workload: BackendWorkload) => {
       if (device) checkActivationFits(workload, device.limits, label);
     },
+    // The losses of step t are read while steps t+1 and t+2 are queued: the loop never waits on the GPU.
+    readbackLag: 2,
   };
   return backend;
 }

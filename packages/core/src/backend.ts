@@ -30,6 +30,13 @@ export interface StrotssBackend {
    * adapter's binding size), naming the option value to lower. Called after init().
    */
   checkWorkload?(workload: BackendWorkload): void;
+  /**
+   * Steps by which a job's loss values may trail its optimisation here. A device backend (webgpu)
+   * sets it above 0: each step's losses are read asynchronously while the next steps are already
+   * queued, so the loop never waits on the device; events keep their order and values, and a
+   * scale's last values come before its next event. 0 or absent: read before the next step.
+   */
+  readbackLag?: number;
 }
 
 /** The largest tensors of a job, for {@link StrotssBackend.checkWorkload}. */

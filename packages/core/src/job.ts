@@ -128,6 +128,7 @@ export class StyleTransferJob {
           samplingPlan: options.samplingPlan,
           guidance: options.guidance,
           signal,
+          readbackLag: backend.readbackLag,
         }),
       );
     } catch (e) {

@@ -7,19 +7,9 @@ import { registerBackend, unregisterBackend, type StrotssBackend } from '../src/
 import { BackendUnavailableError, InvalidImageError, InvalidOptionError, StyleTransferAbortError } from '../src/errors.js';
 import { stylize, type JobStatus } from '../src/job.js';
 import { tagWeights } from '../src/model/presets.js';
-import { seededVggWeights } from '../../../test-support/seeded.js';
-import type { RgbaImage } from '../src/image.js';
+import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
 
-function image(w: number, h: number, phase: number): RgbaImage {
-  const data = new Uint8ClampedArray(w * h * 4);
-  for (let i = 0; i < w * h; i++) {
-    data[4 * i] = (i * 7 + phase) % 256;
-    data[4 * i + 1] = (i * 13) % 256;
-    data[4 * i + 2] = (i * 3 + 5 * phase) % 256;
-    data[4 * i + 3] = 255;
-  }
-  return { width: w, height: h, data };
-}
+const image = patternImage;
 
 /** The TF.js cpu backend as the core's only backend (what a page gets with no backend package but cpu). */
 const cpu: StrotssBackend = {

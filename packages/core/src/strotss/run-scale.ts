@@ -36,6 +36,13 @@ export interface ScaleInputs {
   cosine: CosineOptions;
   /** Iterations whose image (before the step) is handed out with the step values, e.g. for previews. */
   imageAt?: (iteration: number) => boolean;
+  /**
+   * Steps by which the loss values may trail the optimisation ({@link StrotssBackend.readbackLag}):
+   * each step's terms are read asynchronously and yielded once `readbackLag` later steps are
+   * queued, so a device backend never waits for a read inside the loop. 0 (default): each step's
+   * values are read before the next step. Values and their order are the same either way.
+   */
+  readbackLag?: number;
 }
 
 /** Loss values of one iteration (means over regions), evaluated on the image before that iteration's step. */
@@ -118,6 +125,9 @@ export async function* optimiseScale(
   const regions = prepareRegions(inputs);
   let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
   const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
+  // A trace hands out tensors of the step it describes: no lag there.
+  const lag = trace ? 0 : Math.max(0, inputs.readbackLag ?? 0);
+  const pending: PendingStep[] = [];
   let lastX: tf.Tensor4D | undefined;
   try {
     for (let t = 0; t < plan.iterations; t++) {
@@ -143,16 +153,18 @@ export async function* optimiseScale(
         lastX?.dispose();
         lastX = X;
       }
-      const terms = captured.terms!;
-      const v = await terms.data();
-      terms.dispose();
       const image = wantImage && lastX ? (tf.clone(lastX) as tf.Tensor4D) : undefined;
-      yield { iteration: t, loss: v[0], content: v[1], remd: v[2], moment: v[3], palette: v[4], image };
+      pending.push(startRead(t, captured.terms!, image));
+      while (pending.length > lag) yield await finishRead(pending.shift()!);
     }
+    while (pending.length > 0) yield await finishRead(pending.shift()!);
     const result = lastX ?? synthesizePyramid(levels);
     lastX = undefined;
     return result;
   } finally {
+    // Abandoned by the caller (cancel): let the reads in flight finish before their tensors go.
+    await Promise.allSettled(pending.map((p) => p.values));
+    for (const p of pending) tf.dispose(p.image ? [p.terms, p.image] : [p.terms]);
     lastX?.dispose();
     optimiser.dispose();
     tf.dispose(levels);
@@ -161,4 +173,27 @@ export async function* optimiseScale(
       r.content.dispose();
     }
   }
+}
+
+/** One step's loss terms on their way to the host, with the image handed out with them. */
+interface PendingStep {
+  iteration: number;
+  terms: tf.Tensor1D;
+  values: Promise<ArrayLike<number>>;
+  image?: tf.Tensor4D;
+}
+
+function startRead(iteration: number, terms: tf.Tensor1D, image?: tf.Tensor4D): PendingStep {
+  return { iteration, terms, values: terms.data(), image };
+}
+
+/** Awaits one step's terms (loss, content, remd, moment, palette; spec §9) and frees them. */
+async function finishRead(p: PendingStep): Promise<StepValues> {
+  let v: ArrayLike<number>;
+  try {
+    v = await p.values;
+  } finally {
+    p.terms.dispose();
+  }
+  return { iteration: p.iteration, loss: v[0], content: v[1], remd: v[2], moment: v[3], palette: v[4], image: p.image };
 }

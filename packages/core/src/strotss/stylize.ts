@@ -32,6 +32,8 @@ export interface StrotssRun {
   samplingPlan?: SamplingPlan;
   guidance?: RegionGuidance;
   signal?: AbortSignal;
+  /** The backend's `readbackLag` (see StrotssBackend). */
+  readbackLag?: number;
 }
 
 /** Checks both images and the aspect ratio the VGG can take at the smallest scale; throws InvalidImageError. */
@@ -142,6 +144,7 @@ export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransfer
         pyramidLevels: options.pyramidLevels,
         cosine: { epsilon: options.cosineEpsilon },
         imageAt: (t) => options.previewEvery > 0 && (t + 1) % options.previewEvery === 0,
+        readbackLag: run.readbackLag,
       });
       try {
         let lastLoss = NaN;
