@@ -10,12 +10,12 @@
 // (all scales) in child processes; `--write` records the tables in bench/RESULTS.md.
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { stylize, resolveBackend, FEATURE_EXTRACTORS, QUALITY_PRESETS, type FeatureExtractorPreset, type RgbaImage } from '@strotss/core';
+import { stylize, resolveBackend, FEATURE_EXTRACTORS, QUALITY_PRESETS, type FeatureExtractorPreset } from '@strotss/core';
 import { iterationFlops, secondsPerIteration, syntheticWeights, throughput } from './lib/iteration-cost.js';
+import { benchmarkPair } from './lib/images.js';
+import { writeSection } from './lib/results.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,17 +32,8 @@ if (values.threads) process.env.STROTSS_WASM_THREADS = values.threads;
 // Registers tensorflow / wasm / cpu; after STROTSS_WASM_THREADS is set.
 await import('@strotss/backend-node');
 
-// bench/run.mjs runs this file bundled into bench/.out/.
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const images = `${root}../shared/images/`;
 const model: FeatureExtractorPreset = FEATURE_EXTRACTORS.vgg16;
 const defaults = QUALITY_PRESETS.reference;
-
-/** A 4:3 RGBA image of a shared picture (the aspect of the spec's 512×384 figures). */
-async function image4x3(path: string): Promise<RgbaImage> {
-  const { data, info } = await sharp(path).resize(640, 480, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
-}
 
 /** Peak RSS (MiB) of a whole run at `size` with 2 iterations per scale, in a fresh child process. */
 function peakRss(size: number): { size: number; mib: number; seconds: number } {
@@ -58,7 +49,7 @@ function peakRss(size: number): { size: number; mib: number; seconds: number } {
 
 async function memoryChild(size: number): Promise<void> {
   await resolveBackend(String(values.backend));
-  const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
+  const [content, style] = await benchmarkPair();
   await stylize({ content, style, weights: syntheticWeights(model), model, size, iterations: 2, seed: 1, backend: String(values.backend) }).result;
   console.log(`peak-rss-mib ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`);
 }
@@ -74,7 +65,7 @@ async function main(): Promise<void> {
   const peak = await throughput();
   console.log(`(a) matmul 1024×2179·2179×5000: ${peak.matmul.toFixed(1)} GFLOP/s; conv 3×3 64→64 at 256×192: ${peak.conv.toFixed(1)} GFLOP/s\n`);
 
-  const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
+  const [content, style] = await benchmarkPair();
   const weights = syntheticWeights(model);
   const rows: string[] = [];
   for (const size of String(values.sizes).split(',').map(Number)) {
@@ -109,20 +100,8 @@ async function main(): Promise<void> {
     ...(memoryRows.length ? ['', '| run | peak RSS | wall |', '|---|---|---|', ...memoryRows] : []),
   ].join('\n');
   console.log(`\n${table}`);
-  if (values.write) {
-    const path = `${root}bench/RESULTS.md`;
-    const text = readFileSync(path, 'utf8');
-    // One table per backend (wasm's and native's both stay recorded).
-    const tag = backend.id === 'wasm' ? 'iteration' : `iteration:${backend.id}`;
-    const start = `<!-- bench:${tag}:start -->`;
-    const end = `<!-- bench:${tag}:end -->`;
-    const block = `${start}\n${table}\n${end}`;
-    const next = text.includes(start)
-      ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block)
-      : `${text.trimEnd()}\n\n## Iteration benchmark (${backend.id})\n\n${block}\n`;
-    writeFileSync(path, next);
-    console.log(`recorded in ${path}`);
-  }
+  // One table per backend (wasm's and native's both stay recorded).
+  if (values.write) writeSection(backend.id === 'wasm' ? 'iteration' : `iteration:${backend.id}`, `Iteration benchmark (${backend.id})`, table);
 }
 
 await main();

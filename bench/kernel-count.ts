@@ -11,10 +11,10 @@
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { stylize, resolveBackend, FEATURE_EXTRACTORS, QUALITY_PRESETS, type RgbaImage } from '@strotss/core';
+import { stylize, resolveBackend, FEATURE_EXTRACTORS, QUALITY_PRESETS } from '@strotss/core';
 import { DispatchCounter, type DispatchCounts } from '@strotss/core/testing';
 import { syntheticWeights } from './lib/iteration-cost.js';
+import { benchmarkPair } from './lib/images.js';
 import { writeSection } from './lib/results.js';
 
 const { values } = parseArgs({
@@ -32,15 +32,9 @@ const { values } = parseArgs({
 });
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const images = `${root}../shared/images/`;
 const model = FEATURE_EXTRACTORS.vgg16;
 const SHORT = 2;
 const LONG = 4;
-
-async function image4x3(path: string): Promise<RgbaImage> {
-  const { data, info } = await sharp(path).resize(640, 480, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
-}
 
 /** What one child prints: per-iteration counts on its backend, as JSON. */
 interface PerIteration {
@@ -58,12 +52,12 @@ async function child(backendName: string): Promise<void> {
   await import('@strotss/backend-node');
   if (backendName === 'webgpu') await import('@strotss/backend-webgpu');
   const { backend } = await resolveBackend(backendName);
-  const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
+  const [content, style] = await benchmarkPair();
   const weights = syntheticWeights(model);
   const sampling = { samplesPerStep: Number(values.samples), styleDraws: Number(values['style-draws']), styleSamplesPerDraw: Number(values['style-samples']) };
   const run = (iterations: number) => stylize({ content, style, weights, model, size: Number(values.size), scales: 1, iterations, seed: 1, backend: backendName, ...sampling }).result;
   await run(1); // registers what is registered lazily (the counter wraps what exists)
-  const counter = DispatchCounter.install(backendName === 'native' ? 'native' : backendName);
+  const counter = DispatchCounter.install(backendName);
   const counted = async (iterations: number): Promise<DispatchCounts> => {
     counter.reset();
     await run(iterations);

@@ -7,9 +7,10 @@
 // --events file, same seed and size) instead of spending the reference's 250 iterations per scale again.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { stylize, loadVggWeights, VGG19_CAFFE, resolveBackend, type RgbaImage, type QualityPreset } from '@strotss/core';
 import { readImageFile, fileByteSource } from '@strotss/backend-node';
+import { writeSection } from './lib/results.js';
 
 const { values } = parseArgs({
   options: {
@@ -102,12 +103,5 @@ const table = [
   ...rows,
 ].join('\n');
 console.log(`\n${table}`);
-if (values.write) {
-  const path = `${root}bench/RESULTS.md`;
-  const text = readFileSync(path, 'utf8');
-  const start = '<!-- bench:presets:start -->';
-  const end = '<!-- bench:presets:end -->';
-  const block = `${start}\n${table}\n${end}`;
-  writeFileSync(path, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n## Presets\n\n${block}\n`);
-}
+if (values.write) writeSection('presets', 'Presets', table);
 process.exit(0);

@@ -2,22 +2,16 @@
 // stylize() at --size with tf.profile around the job and prints time per kernel name; with
 // MEMORY=1 also where the live tensor bytes peak and the kernels before that point.
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
-import { tf, stylize, resolveBackend, FEATURE_EXTRACTORS, type RgbaImage } from '@strotss/core';
+import { tf, stylize, resolveBackend, FEATURE_EXTRACTORS } from '@strotss/core';
 import { syntheticWeights } from './lib/iteration-cost.js';
+import { benchmarkPair } from './lib/images.js';
 import '@strotss/backend-node';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, iterations: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' } } });
-const images = fileURLToPath(new URL('../../../shared/images/', import.meta.url));
-async function image4x3(path: string): Promise<RgbaImage> {
-  const { data, info } = await sharp(path).resize(640, 480, { fit: 'cover' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
-}
 const model = FEATURE_EXTRACTORS.vgg16;
 const weights = syntheticWeights(model);
 await resolveBackend(String(values.backend));
-const [content, style] = await Promise.all([image4x3(`${images}content/chelsea.png`), image4x3(`${images}style/starry_night.jpg`)]);
+const [content, style] = await benchmarkPair();
 const iterations = Number(values.iterations);
 const t0 = performance.now();
 const info = await tf.profile(async () => {
