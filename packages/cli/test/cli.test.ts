@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convLayers, VGG16, writeSafetensors, type NamedTensor, type RgbaImage } from '@strotss/core';
+import { writeSafetensors } from '@strotss/core';
 import { readImageFile, writeImageFile } from '@strotss/backend-node';
-import { cli, jsonLines, solid, type CliRun } from './helpers.js';
+import { cli, jsonLines, solid, zeroVgg16Tensors, type CliRun } from './helpers.js';
 import { startWeightsServer, type WeightsServer } from '../../../test-support/weights-http-server.js';
+import { vgg16TestFile } from '../../../test-support/vgg16-test-file.js';
 
 const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
 const WEIGHTS = join(SHARED, 'weights/vgg19-caffe/model.json');
@@ -31,19 +32,6 @@ const FAST = ['--size', '64', '--iterations', '2', '--backend', 'wasm', '--seed'
 /** Files an interrupted or failed atomic write could leave behind. */
 function tempFiles(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.endsWith('.tmp'));
-}
-
-/** torchvision VGG16 conv tensors (zeros) in the file layout: `features.N.weight` OIHW and `.bias`. */
-function vgg16Tensors(): Record<string, NamedTensor> {
-  const convs = convLayers(VGG16);
-  const largest = Math.max(...convs.map((c) => c.outChannels * c.inChannels * 9));
-  const zeros = new Float32Array(largest); // Every tensor is a view of it: writeSafetensors copies the bytes out.
-  const tensors: Record<string, NamedTensor> = {};
-  for (const c of convs) {
-    tensors[`${c.torchvisionName}.weight`] = { shape: [c.outChannels, c.inChannels, 3, 3], values: zeros.subarray(0, c.outChannels * c.inChannels * 9) };
-    tensors[`${c.torchvisionName}.bias`] = { shape: [c.outChannels], values: zeros.subarray(0, c.outChannels) };
-  }
-  return tensors;
 }
 
 let dir: string;
@@ -286,7 +274,7 @@ describe('bad weights: exit 1, the message names the file and the tensor', () =>
   let missingTensor: string;
   let misShaped: string;
   beforeAll(async () => {
-    const tensors = vgg16Tensors();
+    const tensors = zeroVgg16Tensors();
     expect(Object.keys(tensors)).toHaveLength(26); // 13 convs × (weight, bias)
     const { ['features.10.weight']: _dropped, ...rest } = tensors;
     missingTensor = join(dir, 'vgg16-missing.safetensors');
@@ -449,7 +437,7 @@ const isType = (type: string) => (line: string) => {
 
 describe.skipIf(!haveBin)('the built bin (child process)', () => {
   it('three processes fetching into one cache at once: all succeed, one intact entry, no temp files', async () => {
-    const server = await startWeightsServer(randomVgg16File());
+    const server = await startWeightsServer(vgg16TestFile());
     try {
       const env = { STROTSS_CACHE: join(dir, 'shared-cache'), STROTSS_WEIGHTS_URL: server.url };
       const runs = [0, 1, 2].map(() => spawnCli(['weights', 'fetch'], env));
@@ -507,25 +495,6 @@ describe.skipIf(!haveBin)('the built bin (child process)', () => {
   });
 });
 
-/** A torchvision-layout VGG16 safetensors file with small pseudo-random conv weights and a classifier tensor. */
-function randomVgg16File(): Uint8Array {
-  let seed = 12345;
-  const random = (n: number) => {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      out[i] = (seed / 2 ** 32 - 0.5) * 0.06;
-    }
-    return out;
-  };
-  const tensors: Record<string, NamedTensor> = { 'classifier.6.weight': { shape: [10, 512], values: random(5120) } };
-  for (const c of convLayers(VGG16)) {
-    tensors[`${c.torchvisionName}.weight`] = { shape: [c.outChannels, c.inChannels, 3, 3], values: random(c.outChannels * c.inChannels * 9) };
-    tensors[`${c.torchvisionName}.bias`] = { shape: [c.outChannels], values: random(c.outChannels) };
-  }
-  return writeSafetensors(tensors);
-}
-
 /** The smallest run VGG16 takes (32 px, one iteration): these tests are about the weights, not the result. */
 const TINY = ['--size', '32', '--iterations', '1', '--backend', 'wasm', '--seed', '1'];
 
@@ -534,7 +503,7 @@ describe('default weights: VGG16 downloaded once into the cache (a 127.0.0.1 ser
   let env: NodeJS.ProcessEnv;
   let cachedPath: string;
   beforeAll(async () => {
-    server = await startWeightsServer(randomVgg16File());
+    server = await startWeightsServer(vgg16TestFile());
     env = { STROTSS_CACHE: join(dir, 'weights-cache'), STROTSS_WEIGHTS_URL: server.url };
   });
   afterAll(async () => {

@@ -13,8 +13,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { convLayers, VGG16, writeSafetensors, type NamedTensor } from '@strotss/core';
 import { startWeightsServer, type WeightsServer } from '../../../test-support/weights-http-server.js';
+import { vgg16TestFile } from '../../../test-support/vgg16-test-file.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shared = join(root, '..', 'shared');
@@ -49,18 +49,6 @@ function docBlocks(file: string): DocBlock[] {
 const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const blocks = files.flatMap(docBlocks);
 
-/** VGG16 in torchvision layout with small seeded values: what the weights server serves. */
-function vgg16File(): Uint8Array {
-  let state = 5;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.05;
-  const tensors: Record<string, NamedTensor> = {};
-  for (const c of convLayers(VGG16)) {
-    tensors[`${c.torchvisionName}.weight`] = { shape: [c.outChannels, c.inChannels, 3, 3], values: Float32Array.from({ length: c.outChannels * c.inChannels * 9 }, next) };
-    tensors[`${c.torchvisionName}.bias`] = { shape: [c.outChannels], values: new Float32Array(c.outChannels) };
-  }
-  return writeSafetensors(tensors);
-}
-
 let work = '';
 let server: WeightsServer | undefined;
 const moduleDir = join(root, 'node_modules', '.cache', 'strotss-doc-blocks');
@@ -75,7 +63,7 @@ beforeAll(async () => {
   cpSync(join(root, 'examples', 'content', 'chelsea.png'), join(work, 'content.png'));
   mkdirSync(join(work, 'path', 'to'), { recursive: true });
   for (const f of readdirSync(join(shared, 'weights', 'vgg19-caffe'))) symlinkSync(join(shared, 'weights', 'vgg19-caffe', f), join(work, 'path', 'to', f));
-  server = await startWeightsServer(vgg16File(), { lifetimeMs: 30 * 60_000 });
+  server = await startWeightsServer(vgg16TestFile(5), { lifetimeMs: 30 * 60_000 });
   mkdirSync(moduleDir, { recursive: true });
 });
 afterAll(async () => {

@@ -44,19 +44,25 @@ export function solid(width: number, height: number, rgb: [number, number, numbe
   return { width, height, data };
 }
 
-/**
- * Writes torchvision-layout VGG16 weights (every conv tensor zero) to `path`: they load and run like real
- * ones, for tests about the command rather than the picture.
- */
-export async function writeZeroVgg16(path: string): Promise<void> {
+/** torchvision VGG16 conv tensors (zeros) in the file layout: `features.N.weight` OIHW and `.bias`. */
+export function zeroVgg16Tensors(): Record<string, NamedTensor> {
   const convs = convLayers(VGG16);
+  // Every tensor is a view of one buffer: writeSafetensors copies the bytes out.
   const zeros = new Float32Array(Math.max(...convs.map((c) => c.outChannels * c.inChannels * 9)));
   const tensors: Record<string, NamedTensor> = {};
   for (const c of convs) {
     tensors[`${c.torchvisionName}.weight`] = { shape: [c.outChannels, c.inChannels, 3, 3], values: zeros.subarray(0, c.outChannels * c.inChannels * 9) };
     tensors[`${c.torchvisionName}.bias`] = { shape: [c.outChannels], values: zeros.subarray(0, c.outChannels) };
   }
-  await writeFile(path, writeSafetensors(tensors));
+  return tensors;
+}
+
+/**
+ * Writes torchvision-layout VGG16 weights (every conv tensor zero) to `path`: they load and run like real
+ * ones, for tests about the command rather than the picture.
+ */
+export async function writeZeroVgg16(path: string): Promise<void> {
+  await writeFile(path, writeSafetensors(zeroVgg16Tensors()));
 }
 
 /** The smallest run VGG16 takes (32 px, one scale of one iteration): for tests about the command, not the result. */

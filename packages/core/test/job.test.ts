@@ -9,8 +9,6 @@ import { stylize, type JobStatus } from '../src/job.js';
 import { tagWeights } from '../src/model/presets.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
 
-const image = patternImage;
-
 /** The TF.js cpu backend as the core's only backend (what a page gets with no backend package but cpu). */
 const cpu: StrotssBackend = {
   id: 'cpu',
@@ -23,7 +21,7 @@ const cpu: StrotssBackend = {
 };
 
 const weights = seededVggWeights(3);
-const tiny = { content: image(24, 18, 1), style: image(20, 20, 2), weights, size: 24, scales: 1, iterations: 2, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };
+const tiny = { content: patternImage(24, 18, 1), style: patternImage(20, 20, 2), weights, size: 24, scales: 1, iterations: 2, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };
 
 describe('stylize()', () => {
   it('with no backend registered, an option error is an option error and a missing backend a BackendUnavailableError; the status never stays starting', async () => {

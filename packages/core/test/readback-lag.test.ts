@@ -11,8 +11,6 @@ import type { StyleTransferEvent } from '../src/strotss/stylize.js';
 import { DispatchCounter } from '../src/testing/dispatch-counter.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
 
-const image = patternImage;
-
 /** TF.js' cpu backend (a StrotssBackend's id is its TF.js name), reading losses `lag` steps late. */
 function cpuWithLag(lag: number): StrotssBackend {
   return { id: 'cpu', priority: 0, precision: 'fp32', readbackLag: lag, isSupported: async () => true, init: async () => void (await tf.setBackend('cpu')) };
@@ -21,8 +19,8 @@ function cpuWithLag(lag: number): StrotssBackend {
 const weights = seededVggWeights(5);
 const tiny = {
   // Square: the first of two scales is 16 px, the VGG's smallest input.
-  content: image(16, 16, 1),
-  style: image(16, 16, 2),
+  content: patternImage(16, 16, 1),
+  style: patternImage(16, 16, 2),
   weights,
   size: 32,
   scales: 2,
