@@ -19,3 +19,5 @@ export * from './strotss/stylize.js';
 export * from './strotss/image-objective.js';
 export { StrotssKernel, hasBackendKernel, runNamedKernel, type StrotssKernelName } from './ops/kernels.js';
 export { engineQueueLength } from './engine-lock.js';
+export * from './worker/index.js';
+export { JobProgress } from './job-progress.js';

@@ -9,6 +9,7 @@ import { resolveOptions, type StyleTransferOptions } from './strotss/options.js'
 import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
 import type { VggWeights } from './model/presets.js';
 import { scaledSize } from './ops/resize.js';
+import { JobProgress } from './job-progress.js';
 import type { ResolvedOptions } from './strotss/options.js';
 
 /**
@@ -23,6 +24,8 @@ export interface JobSnapshot {
   /** 0..1 over all iterations of all scales. */
   progress: number;
   backend?: string;
+  /** Backends tried before `backend` and why each was skipped (e.g. webgpu without an adapter, then wasm). */
+  backendSkipped?: ReadonlyArray<{ id: string; reason: string }>;
   scale?: number;
   scales?: number;
   iteration?: number;
@@ -52,6 +55,7 @@ export class StyleTransferJob {
   private readonly listeners = new Set<Listener<JobSnapshot>>();
   private readonly eventListeners = new Set<Listener<StyleTransferEvent>>();
   private readonly controller = new AbortController();
+  private readonly progress = new JobProgress();
   /** Tensors this job allocated and did not free (counted when it settles; 0 for a correct job). */
   leakedTensors = 0;
 
@@ -110,10 +114,10 @@ export class StyleTransferJob {
       checkJobInputs(options, resolved);
       release = await acquireEngine(signal, (ahead) => this.update({ status: 'queued', queuedBehind: ahead }));
       this.update({ status: 'starting', queuedBehind: undefined });
-      const { backend } = await resolveBackend(options.backend ?? 'auto');
+      const { backend, skipped } = await resolveBackend(options.backend ?? 'auto');
       // Counted once this job holds the engine: no other job allocates until it releases it.
       tensorsBefore = tf.memory().numTensors;
-      this.update({ backend: backend.id, seed: resolved.seed });
+      this.update({ backend: backend.id, seed: resolved.seed, ...(skipped.length > 0 ? { backendSkipped: skipped } : {}) });
       backend.checkWorkload?.(jobWorkload(resolved, options.content, options.style));
       const weights = await this.loadWeights(options);
       checkWeightsFitModel(weights, resolved.model);
@@ -151,35 +155,22 @@ export class StyleTransferJob {
 
   /** Forwards the algorithm's events to listeners and the snapshot; returns its image. */
   private async follow(generator: AsyncGenerator<StyleTransferEvent, RgbaImage, void>): Promise<RgbaImage> {
-    let total = 0;
-    let done = 0;
     for (;;) {
       const next = await generator.next();
       if (next.done) return next.value;
-      const event = next.value;
-      this.emit(event);
-      if (event.type === 'scale') {
-        total = total || event.iterations * event.scales;
-        this.update({ scale: event.scale, scales: event.scales, iterations: event.iterations, iteration: 0 });
-      } else if (event.type === 'step') {
-        done++;
-        this.update({ iteration: event.iteration + 1, loss: event.loss, etaSeconds: event.etaSeconds, progress: total ? done / total : 0 });
-      } else if (event.type === 'preview') {
-        this.update({ preview: event.image });
-      } else if (event.type === 'warning') {
-        this.update({ warnings: [...(this.snapshot.warnings ?? []), event] });
-      } else if (event.type === 'done') {
-        this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });
-      }
+      this.record(next.value);
     }
+  }
+
+  /** Emits `event` and applies it to the snapshot. */
+  private record(event: StyleTransferEvent): void {
+    this.emit(event);
+    this.update(this.progress.patch(event, this.snapshot));
   }
 
   private async loadWeights(options: StyleTransferOptions): Promise<VggWeights> {
     if (typeof options.weights !== 'function') return options.weights;
-    return options.weights((loaded, total) => {
-      this.emit({ type: 'weights', loaded, total });
-      this.update({ weights: { loaded, total } });
-    });
+    return options.weights((loaded, total) => this.record({ type: 'weights', loaded, total }));
   }
 }
 
