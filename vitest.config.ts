@@ -33,6 +33,7 @@ export default defineConfig({
       { find: /^@strotss\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
       { find: /^@strotss\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@strotss\/backend-node\/wasm-kernels$/, replacement: src('backend-node/src/wasm-kernels.ts') },
+      { find: /^@strotss\/backend-node\/browser-wasm$/, replacement: src('backend-node/src/browser-wasm-backend.ts') },
       { find: /^@strotss\/backend-node$/, replacement: src('backend-node/src/index.ts') },
       { find: /^@strotss\/backend-webgpu$/, replacement: src('backend-webgpu/src/index.ts') },
       { find: /^@strotss\/react$/, replacement: src('react/src/index.ts') },

@@ -1,1 +1,5 @@
 export { useStyleTransfer, type UseStyleTransfer, type UseStyleTransferOptions } from './use-style-transfer.js';
+export { toRgbaImage, describeImageInput, type ImageInput } from './image-input.js';
+export { createStyleTransferWorker, type StyleTransferWorker } from './default-worker.js';
+export { chooseRunPlace, type WorkerOption } from './run-place.js';
+export type { RunPlace } from './job-store.js';

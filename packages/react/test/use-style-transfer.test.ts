@@ -29,7 +29,7 @@ function image(width: number, height: number, phase: number): RgbaImage {
   return { width, height, data };
 }
 
-const tiny = { size: 32, iterations: 3, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32, seed: 3, backend: 'cpu', model: 'vgg19-caffe' as const };
+const tiny = { size: 32, iterations: 3, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32, seed: 3, backend: 'cpu', model: 'vgg19-caffe' as const, worker: false };
 
 /** Mounts a component using the hook; `latest()` returns its most recent render's value. */
 function mount(weights: VggWeights, overrides: { iterations?: number } = {}) {
