@@ -18,6 +18,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
+  '.css': 'text/css; charset=utf-8', // Chromium refuses a stylesheet of any other type
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
   '.json': 'application/json',
   '.wasm': 'application/wasm', // instantiateStreaming refuses any other type
   '.bin': 'application/octet-stream',
