@@ -1,5 +1,9 @@
-// The `wasm` backend for pages and Web Workers: TF.js' WebAssembly backend with this package's wasm
-// kernels (accurate sums, exact sign). Browser-safe: it imports neither Node built-ins nor the Node backends.
+/**
+ * The `wasm` backend for pages and Web Workers: TF.js' WebAssembly backend with this package's wasm
+ * kernels (accurate sums, exact sign). Browser-safe: it imports neither Node built-ins nor the Node backends.
+ *
+ * @module @strotss/backend-node/browser-wasm
+ */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf, type StrotssBackend } from '@strotss/core';
 import { registerWasmKernels } from './wasm-kernels.js';

@@ -1,5 +1,9 @@
-// @strotss/backend-node: registers the Node backends (tensorflow → native → wasm → cpu) with the
-// core on import, and provides the Node adapters (image files, weights from disk or URL).
+/**
+ * @strotss/backend-node: registers the Node backends (tensorflow → native → wasm → cpu) with the
+ * core on import, and provides the Node adapters (image files, weights from disk or URL).
+ *
+ * @module @strotss/backend-node
+ */
 import { registerNodeBackends } from './settings.js';
 
 export * from './backends.js';

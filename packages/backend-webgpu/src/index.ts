@@ -1,5 +1,9 @@
-// @strotss/backend-webgpu: registers the WebGPU backend with the core on import. In browsers it
-// uses navigator.gpu; in Node, Dawn's bindings (the optional `webgpu` package).
+/**
+ * @strotss/backend-webgpu: registers the WebGPU backend with the core on import. In browsers it
+ * uses navigator.gpu; in Node, Dawn's bindings (the optional `webgpu` package).
+ *
+ * @module @strotss/backend-webgpu
+ */
 import { registerBackend } from '@strotss/core';
 import { createWebGpuBackend } from './webgpu-backend.js';
 

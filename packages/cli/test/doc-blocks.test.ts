@@ -1,4 +1,4 @@
-// Every code block of README.md and docs/*.md, run as written: the docs cannot drift from the code.
+// Every code block of README.md and docs/**/*.md (guides; not docs/api, docs/app), run as written: the docs cannot drift from the code.
 //
 // Blocks run in a scratch folder (under node_modules/.cache) holding what the examples name (content.jpg, style.jpg, cm.png,
 // sm.png: shared test images; path/to/model.json: the shared VGG19 weights) with `strotss` on the
@@ -46,7 +46,21 @@ function docBlocks(file: string): DocBlock[] {
   return blocks;
 }
 
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+/** Folders under docs/ whose Markdown is not a guide: generated API pages, the demo app, installed packages. */
+const NOT_GUIDES = new Set(['api', 'app', 'node_modules']);
+
+/** The Markdown files under `dir` (relative to the repository root), recursively, guides only. */
+function markdownFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) return NOT_GUIDES.has(entry.name) ? [] : markdownFiles(path);
+      return entry.name.endsWith('.md') ? [path] : [];
+    });
+}
+
+const files = ['README.md', ...markdownFiles('docs')];
 const blocks = files.flatMap(docBlocks);
 
 let work = '';

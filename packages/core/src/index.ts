@@ -1,3 +1,8 @@
+/**
+ * @strotss/core — backend-neutral STROTSS: options and presets, jobs (in this thread or a worker), weights loaders, errors, the algorithm's stages.
+ *
+ * @module @strotss/core
+ */
 export { tf } from './tfjs.js';
 export * from './errors.js';
 export * from './image.js';
