@@ -1,5 +1,5 @@
 // The demo app (docs/app, built by `npm run build`) in Debian's Chromium through playwright-core,
-// served from 127.0.0.1 with the shared VGG19 weights: load two images, start at a small size, see
+// served from 127.0.0.1 with the shared VGG19 weights: load two images (one chosen, one dropped), start at a small size, see
 // progress advance and a preview drawn, cancel, restart, let the run finish, download the PNG and
 // check its size; on wasm, and on WebGPU where Chromium offers an adapter. A screenshot of the
 // finished demo is saved per backend (path printed).
@@ -93,14 +93,31 @@ async function waitForStatus(page: Page, value: string, timeout: number): Promis
   await page.waitForFunction((v) => document.querySelector('[data-testid=status]')?.getAttribute('data-status') === v, value, { timeout, polling: 100 });
 }
 
-/** Opens the demo on the shared weights and loads the two images through its file inputs. */
+/** Drops the file at `path` on the element with data-testid `testId`, as a user dragging it from the desktop would. */
+async function dropFile(page: Page, testId: string, path: string, type: string): Promise<void> {
+  const base64 = (await readFile(path)).toString('base64');
+  const name = path.split('/').at(-1)!;
+  await page.evaluate(
+    ({ testId, base64, name, type }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type }));
+      const target = document.querySelector(`[data-testid=${testId}]`)!;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    { testId, base64, name, type },
+  );
+}
+
+/** Opens the demo on the shared weights and loads the two images: the content through its file input, the style by a drop. */
 async function openDemo(backend: Backend): Promise<Page> {
   const page = await browser!.context.newPage();
   page.on('pageerror', (e) => console.warn(`[demo ${backend}] page error: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && console.warn(`[demo ${backend}] console.error: ${m.text()}`));
   await page.goto(`${server!.origin}/?weights=/weights/model.json&model=vgg19-caffe`);
   await page.getByTestId('content-input').setInputFiles(contentImage);
-  await page.getByTestId('style-input').setInputFiles(styleImage);
+  await dropFile(page, 'style-drop', styleImage, 'image/jpeg');
   await page.getByTestId('size').fill(String(RUNS[backend].size));
   await page.getByTestId('backend').selectOption(backend);
   return page;
