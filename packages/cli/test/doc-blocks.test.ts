@@ -46,7 +46,9 @@ function docBlocks(file: string): DocBlock[] {
   return blocks;
 }
 
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+/** The Markdown files of `folder` (relative to the repository root), sorted. */
+const markdownIn = (folder: string) => (existsSync(join(root, folder)) ? readdirSync(join(root, folder)).filter((f) => f.endsWith('.md')).sort().map((f) => `${folder}/${f}`) : []);
+const files = ['README.md', ...markdownIn('docs'), ...markdownIn('docs/guide')];
 const blocks = files.flatMap(docBlocks);
 
 let work = '';
@@ -60,6 +62,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(root, 'node_modules', '.cache', 'strotss-docs-'));
   cpSync(join(shared, 'images', 'content', 'chelsea.png'), join(work, 'content.jpg'));
   cpSync(join(shared, 'images', 'style', 'starry_night.jpg'), join(work, 'style.jpg'));
+  cpSync(join(shared, 'images', 'style', 'the_scream.jpg'), join(work, 'style2.jpg'));
   cpSync(join(root, 'examples', 'content', 'chelsea.png'), join(work, 'content.png'));
   mkdirSync(join(work, 'path', 'to'), { recursive: true });
   for (const f of readdirSync(join(shared, 'weights', 'vgg19-caffe'))) symlinkSync(join(shared, 'weights', 'vgg19-caffe', f), join(work, 'path', 'to', f));

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
-import { stylize, type JobSnapshot, type RgbaImage, type StyleTransferJob, type StyleTransferOptions } from '@strotss/core';
+import { stylize, type JobSnapshot, type RgbaImage, type StyleInput, type StyleTransferJob, type StyleTransferOptions } from '@strotss/core';
 
-/** Job options without the images, which `start` takes. */
+/** Job options without the images, which `start` takes (`preserveColor`, `points`, … pass through). */
 export type UseStyleTransferOptions = Omit<StyleTransferOptions, 'content' | 'style' | 'signal'>;
 
 /** What the hook returns: the job's state plus controls. */
@@ -14,8 +14,8 @@ export interface UseStyleTransfer {
   result?: RgbaImage;
   error?: Error;
   snapshot?: JobSnapshot;
-  /** Starts a job (aborting any running one); resolves with the result or undefined when cancelled. */
-  start: (content: RgbaImage, style: RgbaImage) => Promise<RgbaImage | undefined>;
+  /** Starts a job (aborting any running one); `style` is one image or `[{ image, weight }]`; resolves with the result or undefined when cancelled. */
+  start: (content: RgbaImage, style: StyleInput) => Promise<RgbaImage | undefined>;
   cancel: () => void;
   reset: () => void;
 }
@@ -61,7 +61,7 @@ export function useStyleTransfer(options: UseStyleTransferOptions): UseStyleTran
   useEffect(() => () => store.job?.cancel(), [store]);
 
   const start = useCallback(
-    async (content: RgbaImage, style: RgbaImage) => {
+    async (content: RgbaImage, style: StyleInput) => {
       store.job?.cancel();
       const job = stylize({ ...optionsRef.current, content, style });
       store.setJob(job);
