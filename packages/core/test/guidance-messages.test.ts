@@ -54,7 +54,7 @@ describe('region guidance messages', () => {
 
   it('a region that vanishes says its size in the mask and the scale where it is empty', async () => {
     const guide = flat(160, 120, (r, c) => (r === 4 && c === 4 ? GREEN : RED));
-    const e = await regionMask(guide, 0x00ff00ff, 12, 16, 'content').catch((x: Error) => x);
+    const e = (await regionMask(guide, 0x00ff00ff, 12, 16, 'content').catch((x: Error) => x)) as Error;
     expect(e).toBeInstanceOf(InvalidImageError);
     expect(e.message).toContain('Region #00ff00ff of the content guidance (1 of its 160×120 px) is empty at the scale of 16×12 px');
     expect(e.message).toContain('largest coverage there is 0.25, a pixel needs more than 0.5');
