@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
 import { InvalidImageError } from '../src/errors.js';
 import type { RgbaImage } from '../src/image.js';
+import { thrown } from '../../../test-support/thrown.js';
 import { checkGuidance, describeColours, findRegions, regionMask } from '../src/strotss/guidance.js';
 
 const RED = [255, 0, 0] as const;
@@ -15,15 +16,6 @@ function flat(w: number, h: number, colour: (r: number, c: number) => readonly n
   const data = new Uint8ClampedArray(w * h * 4);
   for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) data.set([...colour(r, c), 255], (r * w + c) * 4);
   return { width: w, height: h, data };
-}
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('no error');
 }
 
 describe('region guidance messages', () => {

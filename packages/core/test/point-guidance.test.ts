@@ -10,6 +10,7 @@ import { cosineDistancePairGrad } from '../src/ops/distances.js';
 import { pointGuidanceLoss } from '../src/ops/point-loss.js';
 import { checkPointGuidance, pointsAtScale } from '../src/strotss/point-guidance.js';
 import type { StyleTransferEvent } from '../src/strotss/stylize.js';
+import { thrown } from '../../../test-support/thrown.js';
 import { mulberry32, patternImage, seededVggWeights } from '../../../test-support/seeded.js';
 
 const cpu: StrotssBackend = { id: 'cpu', priority: 1, precision: 'fp32', isSupported: async () => true, init: async () => void (await tf.setBackend('cpu')) };
@@ -58,14 +59,7 @@ describe('points at a scale', () => {
 describe('checkPointGuidance', () => {
   const content = patternImage(512, 384, 1);
   const style = patternImage(300, 200, 2);
-  const error = (f: () => void) => {
-    try {
-      f();
-    } catch (e) {
-      return e as InvalidOptionError;
-    }
-    throw new Error('no error');
-  };
+  const error = (f: () => void) => thrown<InvalidOptionError>(f);
   it('names the pair, the point and the image size when a point lies outside its image', () => {
     const e = error(() => checkPointGuidance({ pairs: [{ content: [10, 10], style: [5, 5] }, { content: [600, 10], style: [5, 5] }] }, content, style));
     expect(e).toBeInstanceOf(InvalidOptionError);
