@@ -116,7 +116,7 @@ export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransfer
   const styles = normaliseStyles(run.style);
   validateInputs(run.content, styles.map((s) => s.image), schedule, 2 ** pools);
   for (const warning of inputWarnings(run.content, styles.map((s) => s.image), schedule)) yield warning;
-  checkGuidedStyles(run, styles.length);
+  checkGuidanceInputs(run, styles.length);
   const guided = run.guidance ? checkGuidance(run.guidance, run.content, styles[0].image) : null;
   for (const warning of guided?.warnings ?? []) yield warning;
   const regions = guided?.regions ?? null;
@@ -204,8 +204,8 @@ export async function* runStrotss(run: StrotssRun): AsyncGenerator<StyleTransfer
   }
 }
 
-/** Throws when guidance is combined with several style images (a style mask belongs to one image). */
-function checkGuidedStyles(run: StrotssRun, styleCount: number): void {
+/** Throws when region guidance is combined with several style images (a mask belongs to one image), or a point pair is malformed or off its image. */
+function checkGuidanceInputs(run: StrotssRun, styleCount: number): void {
   if (run.guidance && styleCount > 1) {
     throw new InvalidOptionError(
       (w) =>
