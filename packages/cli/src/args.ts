@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { prepareArgv } from './argv-prepass.js';
 import { UsageError } from './usage.js';
 import { optionOfFlag } from './wording.js';
+import type { PointPair } from '@strotss/core';
 
 export { UsageError } from './usage.js';
 
@@ -12,7 +13,16 @@ export { UsageError } from './usage.js';
 export interface RunArgs {
   command: 'run';
   content: string;
+  /** The (first) style image. */
   style: string;
+  /** Every style image: the positional one, or each `--style`. */
+  styles: string[];
+  /** `--style-weights`, one per style image (unchecked range: core says when one is not > 0). */
+  styleWeights?: number[];
+  preserveColor: boolean;
+  /** `--point CX,CY:SX,SY` pairs, content then style pixels. */
+  points?: PointPair[];
+  pointWeight?: number;
   output: string;
   weights?: string;
   /** Not checked here: resolveOptions says when it is not a model it knows. */
@@ -74,6 +84,11 @@ const PARSE_OPTIONS = {
   sampler: { type: 'string' },
   backend: { type: 'string' },
   'preview-every': { type: 'string' },
+  style: { type: 'string', multiple: true },
+  'style-weights': { type: 'string' },
+  point: { type: 'string', multiple: true },
+  'point-weight': { type: 'string' },
+  'preserve-color': { type: 'boolean' },
   json: { type: 'boolean' },
   offline: { type: 'boolean' },
   float16: { type: 'boolean' },
@@ -119,6 +134,57 @@ function parseStrict(options: string[], positionals: string[]): { values: Parsed
   }
 }
 
+/** Returns the style paths: the second positional, or every `--style` (then only the content is positional). */
+function stylePaths(flagged: string[] | undefined, positionals: readonly string[]): string[] {
+  if (flagged?.length) {
+    if (positionals.length === 0) throw new UsageError('Expected the <content> image path before or after the --style options, got none.');
+    if (positionals.length > 1) {
+      throw new UsageError(
+        `Got --style and ${positionals.length} image paths (${positionals.join(' ')}); with --style give only the content path: ` +
+          'strotss content.jpg --style a.jpg --style b.jpg, or strotss content.jpg style.jpg without --style.',
+        { option: 'style' },
+      );
+    }
+    if (flagged.some((p) => p === '')) throw new UsageError('--style is empty; pass an image path.', { option: 'style' });
+    return flagged;
+  }
+  if (positionals.length < 2) throw new UsageError(`Expected <content> and <style> image paths, got ${positionals.length} argument(s).`);
+  if (positionals.length > 2) throw new UsageError(`Unexpected argument(s): ${positionals.slice(2).join(' ')}.`);
+  return [positionals[1]];
+}
+
+/** Returns the `--style-weights` list, one number per style image; its range is core's to check. */
+function styleWeights(raw: string | undefined, count: number): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',');
+  const weights = parts.map((part) => decimal('--style-weights', part.trim(), '0.7,0.3'));
+  if (weights.length !== count) {
+    throw new UsageError(
+      `--style-weights has ${weights.length} number(s) (${raw}) but ${count} style image(s) are given; pass one weight per --style, in order.`,
+      { option: 'styleWeights', value: raw },
+    );
+  }
+  return weights as number[];
+}
+
+/** Returns the pair written as `CX,CY:SX,SY` (content x,y then style x,y, in each image's pixels). */
+function pointPair(raw: string): PointPair {
+  const numbers = /^([^,:]+),([^,:]+):([^,:]+),([^,:]+)$/.exec(raw.trim())?.slice(1).map((n) => (DECIMAL.test(n.trim()) ? Number(n) : NaN));
+  if (!numbers || numbers.some((n) => !Number.isFinite(n))) {
+    throw new UsageError(
+      `--point is '${raw}'; write it as CX,CY:SX,SY — the content point's x,y then the style point's x,y, in pixels (e.g. --point 120,80:40,60).`,
+      { option: 'points', value: raw },
+    );
+  }
+  return { content: [numbers[0], numbers[1]], style: [numbers[2], numbers[3]] };
+}
+
+/** Returns `--point-weight` (β); it only applies with --point. */
+function pointWeight(raw: string | undefined, points: string[] | undefined): number | undefined {
+  if (raw !== undefined && !points?.length) throw new UsageError('--point-weight only applies with --point CX,CY:SX,SY.', { option: 'points.weight' });
+  return decimal('--point-weight', raw, '5');
+}
+
 /** Parses argv (without node and the script); throws UsageError naming the flag and what is wrong with it. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const prepared = prepareArgv(argv);
@@ -136,8 +202,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (positionals[0] === 'weights') return parseWeightsArgs(positionals.slice(1), v);
   if (v.float16) throw new UsageError('--float16 only applies to `strotss weights convert`.', { option: 'float16' });
-  if (positionals.length < 2) throw new UsageError(`Expected <content> and <style> image paths, got ${positionals.length} argument(s).`);
-  if (positionals.length > 2) throw new UsageError(`Unexpected argument(s): ${positionals.slice(2).join(' ')}.`);
+  const styles = stylePaths(v.style, positionals);
   if (!v.output) throw new UsageError('Missing -o <out.png>: where to write the result.', { option: 'output' });
   if (v.weights === '') {
     throw new UsageError('--weights is empty; pass a model.json, a folder holding one, a .safetensors file or a URL.', { option: 'weights' });
@@ -145,7 +210,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   return {
     command: 'run',
     content: positionals[0],
-    style: positionals[1],
+    style: styles[0],
+    styles,
+    styleWeights: styleWeights(v['style-weights'], styles.length),
+    preserveColor: v['preserve-color'] ?? false,
+    points: v.point?.map(pointPair),
+    pointWeight: pointWeight(v['point-weight'], v.point),
     output: v.output,
     weights: v.weights,
     model: v.model,

@@ -32,7 +32,8 @@ function checkBackendName(name: string): void {
 
 /** The CLI's wording for a run: flags for options, the paths the user gave for the images. */
 function runWording(args: RunArgs): Wording {
-  return cliWordingFor({ content: args.content, style: args.style, 'guidance.content': args.guidance?.[0], 'guidance.style': args.guidance?.[1] });
+  const moreStyles = Object.fromEntries(args.styles.slice(1).map((path, i) => [`style.${i + 1}`, path]));
+  return cliWordingFor({ content: args.content, style: args.style, ...moreStyles, 'guidance.content': args.guidance?.[0], 'guidance.style': args.guidance?.[1] });
 }
 
 /**
@@ -49,7 +50,7 @@ function checkCommandLine(argv: readonly string[]): { args: CliArgs; resolved?: 
   if (!args.force) {
     refuseOutputOverInput(args.output, [
       ['content image', args.content],
-      ['style image', args.style],
+      ...args.styles.map((path) => ['style image', path] as const),
       ...(args.guidance ? ([['content guidance mask', args.guidance[0]], ['style guidance mask', args.guidance[1]]] as const) : []),
     ]);
   }

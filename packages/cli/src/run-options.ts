@@ -4,7 +4,7 @@ import type { RunArgs, WeightsArgs } from './args.js';
 /** The options the user gave on the command line, by their API names; what was not given stays undefined. */
 export type ExplicitOptions = Pick<
   StyleTransferOptions,
-  'preset' | 'model' | 'size' | 'contentWeight' | 'iterations' | 'scales' | 'seed' | 'sampler' | 'previewEvery'
+  'preset' | 'model' | 'size' | 'contentWeight' | 'iterations' | 'scales' | 'seed' | 'sampler' | 'previewEvery' | 'preserveColor' | 'points'
 >;
 
 /**
@@ -22,6 +22,8 @@ export function explicitOptions(args: RunArgs): ExplicitOptions {
     seed: args.seed,
     sampler: args.sampler as SamplerMode | undefined,
     previewEvery: args.previewEvery,
+    preserveColor: args.preserveColor || undefined,
+    points: args.points ? { pairs: args.points, weight: args.pointWeight } : undefined,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type ResolvedBackend,
   type ResolvedOptions,
   type RgbaImage,
+  type StyleInput,
   type StyleTransferEvent,
   type StyleTransferJob,
 } from '@strotss/core';
@@ -66,8 +67,9 @@ function checkAspectRatio(args: RunArgs, resolved: ResolvedOptions, images: Read
 function jsonLine(event: StyleTransferEvent, output: string): string {
   switch (event.type) {
     case 'step': {
-      const { type, scale, iteration, loss, content, remd, moment, palette, elapsedSeconds, etaSeconds } = event;
-      return JSON.stringify({ type, scale, iteration, loss, content, remd, moment, palette, elapsedSeconds, etaSeconds });
+      const { type, scale, iteration, loss, content, remd, moment, palette, points, elapsedSeconds, etaSeconds } = event;
+      // `points` (the point-guidance term) only with --point: JSON.stringify leaves it out when undefined.
+      return JSON.stringify({ type, scale, iteration, loss, content, remd, moment, palette, points, elapsedSeconds, etaSeconds });
     }
     case 'preview':
       return JSON.stringify({ type: 'preview', scale: event.scale, iteration: event.iteration, output });
@@ -87,12 +89,15 @@ async function resolveWithDiagnostics(args: RunArgs, io: CliIO) {
 
 /** Reads the content, style and guidance images and checks their aspect ratios against the first scale. */
 async function readInputs(args: RunArgs, resolved: ResolvedOptions) {
-  const [content, style] = await Promise.all([readImageFile(args.content), readImageFile(args.style)]);
+  const [content, ...styles] = await Promise.all([readImageFile(args.content), ...args.styles.map((path) => readImageFile(path))]);
   const guidance = args.guidance ? { content: await readImageFile(args.guidance[0]), style: await readImageFile(args.guidance[1]) } : undefined;
   checkAspectRatio(args, resolved, [
     ['content', args.content, content],
-    ['style', args.style, style],
+    ...styles.map((image, i): [string, string, RgbaImage] => ['style', args.styles[i], image]),
   ]);
+  // One style without weights is the plain option; several (or weighted) become [{ image, weight }].
+  const style: StyleInput =
+    styles.length === 1 && !args.styleWeights ? styles[0] : styles.map((image, i) => ({ image, weight: args.styleWeights?.[i] ?? 1 }));
   return { content, style, guidance };
 }
 

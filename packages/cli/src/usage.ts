@@ -33,6 +33,7 @@ export function usageText(backendIds: readonly string[]): string {
   const backends = wrap(['auto', ...backendIds], ' | ', 60, pad);
   return `Usage:
   strotss <content> <style> -o <out.png> [options]
+  strotss <content> --style a.jpg --style b.jpg [--style-weights 0.7,0.3] -o <out.png> [options]
   strotss backends [--json] [--verbose]
   strotss weights fetch|path|verify [--model NAME] [--json]
   strotss weights convert <model.json|file.safetensors|folder> [--model NAME] [--float16] [-o out.safetensors]
@@ -55,6 +56,12 @@ Options (before or after the image paths):
       --seed N             seed for a reproducible run, may be negative (default: random, printed)
       --sampler MODE       paired (default) | reference (the authors' independent shuffles)
       --guidance C S       region guidance: flat-colour masks for content and style (two paths)
+      --style PATH         a style image; repeat it for several (then give only <content>)
+      --style-weights W,W  each --style's share of the style samples, in order (default equal)
+      --preserve-color     keep the content's colours: only the luminance is stylised
+      --point CX,CY:SX,SY  point guidance: the output at content pixel (CX,CY) is pulled towards
+                           the style at (SX,SY) (first style image); repeat for more pairs
+      --point-weight B     weight β of the point pairs (default 5, the paper's)
       --backend NAME       ${backends}
                            (default auto: the first available in that order;
                            \`strotss backends\` says why one is not)

@@ -18,10 +18,15 @@ const FLAGS: Readonly<Record<string, string>> = {
   'guidance.content': '--guidance',
   'guidance.style': '--guidance',
   output: '-o',
+  style: '--style',
+  styleWeights: '--style-weights',
+  preserveColor: '--preserve-color',
+  points: '--point',
+  'points.weight': '--point-weight',
 };
 
-/** The inputs a message can name (`content`, `style`, `guidance.content`, `guidance.style`) and the paths the user gave. */
-export type InputPaths = Partial<Record<'content' | 'style' | 'guidance.content' | 'guidance.style', string>>;
+/** The inputs a message can name (`content`, `style`, `style.1`… for further styles, `guidance.content`, `guidance.style`) and the paths the user gave. */
+export type InputPaths = Partial<Record<'content' | 'style' | 'guidance.content' | 'guidance.style' | `style.${number}`, string>>;
 
 /** Returns the CLI's wording: options by their flags, inputs by what they are and the path the user gave (when known). */
 export function cliWordingFor(paths: InputPaths = {}): Wording {

@@ -74,6 +74,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(root, 'node_modules', '.cache', 'strotss-docs-'));
   cpSync(join(shared, 'images', 'content', 'chelsea.png'), join(work, 'content.jpg'));
   cpSync(join(shared, 'images', 'style', 'starry_night.jpg'), join(work, 'style.jpg'));
+  cpSync(join(shared, 'images', 'style', 'the_scream.jpg'), join(work, 'style2.jpg'));
   cpSync(join(root, 'examples', 'content', 'chelsea.png'), join(work, 'content.png'));
   mkdirSync(join(work, 'path', 'to'), { recursive: true });
   for (const f of readdirSync(join(shared, 'weights', 'vgg19-caffe'))) symlinkSync(join(shared, 'weights', 'vgg19-caffe', f), join(work, 'path', 'to', f));

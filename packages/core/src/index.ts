@@ -19,6 +19,8 @@ export * from './strotss/schedule.js';
 export * from './strotss/sampling.js';
 export * from './strotss/random.js';
 export * from './strotss/guidance.js';
+export * from './strotss/point-guidance.js';
+export * from './strotss/styles.js';
 export * from './strotss/run-scale.js';
 export * from './strotss/stylize.js';
 export * from './strotss/image-objective.js';

@@ -6,6 +6,7 @@ import { assertRgbaImage } from './image.js';
 import { weightsModel } from './model/presets.js';
 import type { RgbaImage } from './image.js';
 import { resolveOptions, type StyleTransferOptions } from './strotss/options.js';
+import { isStyleList, normaliseStyles, type StyleInput } from './strotss/styles.js';
 import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
 import type { VggWeights } from './model/presets.js';
 import { scaledSize } from './ops/resize.js';
@@ -131,6 +132,7 @@ export class StyleTransferJob {
           options: resolved,
           samplingPlan: options.samplingPlan,
           guidance: options.guidance,
+          points: options.points,
           signal,
           readbackLag: backend.readbackLag,
         }),
@@ -175,7 +177,7 @@ export class StyleTransferJob {
 }
 
 /** The job's full-resolution activation footprint: both images at the last scale and the first conv's channels. */
-function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaImage): BackendWorkload {
+function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: StyleInput): BackendWorkload {
   const firstConv = options.model.layers.find((l) => l.kind === 'conv');
   return {
     size: options.size,
@@ -183,7 +185,7 @@ function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaIm
     bytesPerElement: 4,
     model: options.model,
     imagesAt: (longSide) =>
-      ([['content', content], ['style', style]] as const)
+      ([['content', content], ...(isStyleList(style) ? style.map((s, i) => [`style ${i + 1}`, s?.image] as const) : [['style', style] as const])] as const)
         // Malformed images are reported by runStrotss' own checks; leave them out here.
         .filter(([, img]) => img != null && Number.isInteger(img.width) && Number.isInteger(img.height))
         .map(([label, img]) => {
@@ -196,7 +198,7 @@ function jobWorkload(options: ResolvedOptions, content: RgbaImage, style: RgbaIm
 /** Checks what can be checked before the job queues: the images' shapes and weights given as an object. */
 function checkJobInputs(options: StyleTransferOptions, resolved: ResolvedOptions): void {
   assertRgbaImage(options.content, 'content image', 'content');
-  assertRgbaImage(options.style, 'style image', 'style');
+  normaliseStyles(options.style);
   if (options.weights == null) {
     throw new InvalidOptionError('weights is missing; pass loaded VGG weights or a loader (e.g. vggWeightsLoader()).', { details: { option: 'weights' } });
   }

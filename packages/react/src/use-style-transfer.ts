@@ -5,6 +5,7 @@ import {
   weightsFromSpec,
   type JobSnapshot,
   type RgbaImage,
+  type StyleInput,
   type StyleTransferHandle,
   type StyleTransferOptions,
   type WeightsCache,
@@ -16,6 +17,9 @@ import { createStyleTransferWorker } from './default-worker.js';
 import { toRgbaImage, type ImageInput } from './image-input.js';
 import { JobStore, type RunPlace } from './job-store.js';
 import { chooseRunPlace, inBrowserPage, type WorkerOption } from './run-place.js';
+
+/** What `start()` takes for the style: one image, or several with their shares of the style samples. */
+export type StyleImageInput = ImageInput | readonly { image: ImageInput; weight: number }[];
 
 /** Job options without the images, which `start` takes, plus where and how the job runs. */
 export interface UseStyleTransferOptions extends Omit<StyleTransferOptions, 'content' | 'style' | 'signal' | 'weights' | 'samplingPlan'> {
@@ -43,14 +47,14 @@ export interface UseStyleTransfer {
   runsIn?: RunPlace['runsIn'];
   runsInReason?: string;
   snapshot?: JobSnapshot;
-  /** Starts a job (aborting any running one); resolves with the result or undefined when cancelled or failed. */
-  start: (content: ImageInput, style: ImageInput) => Promise<RgbaImage | undefined>;
+  /** Starts a job (aborting any running one); `style` is one image or `[{ image, weight }]`; resolves with the result or undefined when cancelled or failed. */
+  start: (content: ImageInput, style: StyleImageInput) => Promise<RgbaImage | undefined>;
   cancel: () => void;
   reset: () => void;
 }
 
 /** Starts the job for `content` and `style` where `place` says; returns its handle. */
-async function startJob(store: JobStore, options: UseStyleTransferOptions, place: RunPlace, content: RgbaImage, style: RgbaImage): Promise<StyleTransferHandle> {
+async function startJob(store: JobStore, options: UseStyleTransferOptions, place: RunPlace, content: RgbaImage, style: StyleInput): Promise<StyleTransferHandle> {
   const { worker, wasmPaths, weights, ...jobOptions } = options;
   if (place.runsIn === 'worker' && typeof weights !== 'function') {
     store.worker ??= typeof worker === 'function' ? worker() : createStyleTransferWorker();
@@ -63,6 +67,13 @@ async function startJob(store: JobStore, options: UseStyleTransferOptions, place
   const cache: WeightsCache | undefined = browser?.browserWeightsCache();
   const input = typeof weights === 'function' ? weights : weightsFromSpec(weights, options.model, { cache });
   return stylize({ ...jobOptions, weights: input, content, style });
+}
+
+/** Returns the style as the core takes it: each image decoded to RGBA pixels, weights kept. */
+async function toStyleInput(style: StyleImageInput): Promise<StyleInput> {
+  if (!Array.isArray(style)) return toRgbaImage(style as ImageInput, 'style');
+  const list = style as readonly { image: ImageInput; weight: number }[];
+  return Promise.all(list.map(async ({ image, weight }) => ({ image: await toRgbaImage(image, 'style'), weight })));
 }
 
 /**
@@ -85,7 +96,7 @@ export function useStyleTransfer(options: UseStyleTransferOptions): UseStyleTran
   }, [store]);
 
   const start = useCallback(
-    async (content: ImageInput, style: ImageInput) => {
+    async (content: ImageInput, style: StyleImageInput) => {
       store.cancel();
       const generation = ++store.generation;
       const current = optionsRef.current;
@@ -94,7 +105,7 @@ export function useStyleTransfer(options: UseStyleTransferOptions): UseStyleTran
       store.setSnapshot({ status: 'starting', progress: 0 });
       let job: StyleTransferHandle;
       try {
-        const [c, s] = await Promise.all([toRgbaImage(content, 'content'), toRgbaImage(style, 'style')]);
+        const [c, s] = await Promise.all([toRgbaImage(content, 'content'), toStyleInput(style)]);
         if (generation !== store.generation) return undefined;
         job = await startJob(store, current, place, c, s);
       } catch (error) {

@@ -8,3 +8,5 @@ export * from './hypercolumns.js';
 export * from './objective.js';
 export * from './rmsprop.js';
 export * from './kernels.js';
+export * from './colour.js';
+export * from './point-loss.js';

@@ -25,15 +25,18 @@ export function colourHex(colour: number): string {
   return `#${colour.toString(16).padStart(8, '0')}`;
 }
 
+/** Returns the `limit` most frequent colours of `counts` as "#rrggbbaa (n px)", largest first, saying how many more there are. */
+export function describeColours(counts: ReadonlyMap<number, number>, limit = 5): string {
+  const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const shown = sorted.slice(0, limit).map(([c, n]) => `${colourHex(c)} (${n} px)`);
+  const more = sorted.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} other colour${more > 1 ? 's' : ''}` : '');
+}
+
 /** The regions of a guidance pair: every style-guidance colour on more than `minRegionPixels` pixels (spec §11.1). */
 export function findRegions(guidance: RegionGuidance): Region[] {
   const threshold = guidance.minRegionPixels ?? 10_000;
-  const counts = new Map<number, number>();
-  const d = guidance.style.data;
-  for (let p = 0; p < d.length; p += 4) {
-    const c = packColour(d, p);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
+  const counts = colourCounts(guidance.style);
   const regions = [...counts.entries()]
     .filter(([, n]) => n > threshold)
     .map(([colour, stylePixels]) => ({ colour, stylePixels }))
@@ -41,8 +44,8 @@ export function findRegions(guidance: RegionGuidance): Region[] {
   if (regions.length === 0) {
     throw new InvalidImageError(
       (w) =>
-        `The ${w.input('guidance.style', 'style guidance')} has no colour on more than ${threshold} pixels, so it defines no region; ` +
-        `paint flat colours over large areas` +
+        `The ${w.input('guidance.style', 'style guidance')} has no colour on more than ${threshold} pixels, so it defines no region ` +
+        `(its colours: ${describeColours(counts)}); paint flat colours over large areas` +
         (w.option('guidance.minRegionPixels') ? `, or lower ${w.option('guidance.minRegionPixels')}.` : '.'),
       { details: { option: 'guidance.style', limit: threshold } },
     );
@@ -92,12 +95,11 @@ export function checkGuidance(
   const inContent = colourCounts(guidance.content);
   const missing = regions.filter((r) => !inContent.has(r.colour));
   if (missing.length === regions.length) {
-    const found = [...inContent.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([c]) => colourHex(c));
     throw new InvalidImageError(
       (w: Wording) =>
         `The ${w.input('guidance.content', 'content guidance')} has none of the region colours of the ` +
         `${w.input('guidance.style', 'style guidance')} (${regions.map((r) => colourHex(r.colour)).join(', ')}); its main colours are ` +
-        `${found.join(', ')}. Paint both masks with the same flat colours (lossless PNG: JPEG edges change colours).`,
+        `${describeColours(inContent)}. Paint both masks with the same flat colours (lossless PNG: JPEG edges change colours).`,
       { details: { option: 'guidance.content' } },
     );
   }
@@ -105,8 +107,8 @@ export function checkGuidance(
     type: 'warning',
     code: 'GUIDANCE_COLOUR_MISSING',
     message:
-      `Region ${colourHex(r.colour)} of the style guidance does not occur in the content guidance: ` +
-      'as in the reference, that style region then applies to the whole output.',
+      `Region ${colourHex(r.colour)} of the style guidance (${r.stylePixels} px) does not occur in the content guidance, ` +
+      `whose colours are ${describeColours(inContent)}: as in the reference, that style region then applies to the whole output.`,
     details: { option: 'guidance.content', value: colourHex(r.colour) },
   }));
   return { regions, warnings };
@@ -130,10 +132,11 @@ export async function regionMask(guide: RgbaImage, colour: number, height: numbe
   let count = 0;
   for (let i = 0; i < mask.length; i++) if (resized[i] > 0.5) mask[i] = 1, count++;
   if (count === 0) {
+    const native = exact.reduce((n, v) => n + v, 0);
     throw new InvalidImageError(
       (w: Wording) =>
-        `Region ${colourHex(colour)} of the ${w.input(`guidance.${what}`, `${what} guidance`)} vanishes at ${width}×${height} ` +
-        `(its largest coverage is ${max.toFixed(2)}): make that region larger or merge it into a neighbour, ` +
+        `Region ${colourHex(colour)} of the ${w.input(`guidance.${what}`, `${what} guidance`)} (${native} of its ${guide.width}×${guide.height} px) ` +
+        `is empty at the scale of ${width}×${height} px (its largest coverage there is ${max.toFixed(2)}, a pixel needs more than 0.5): make that region larger or merge it into a neighbour, ` +
         `or start at a larger first scale (fewer ${w.option('scales') ?? 'scales'}).`,
       { details: { option: `guidance.${what}`, value: colourHex(colour), limit: width } },
     );

@@ -3,8 +3,9 @@ import type { VggFeatureExtractor } from '../model/vgg.js';
 import { DEFAULT_COSINE_EPSILON, type CosineOptions } from '../ops/distances.js';
 import type { Locations } from '../ops/hypercolumns.js';
 import { hasBackendKernel, StrotssKernel } from '../ops/kernels.js';
-import { gradientOfTerms, objectiveTerms, styleKernelInputs, TERM_ORDER, type StyleSamples } from '../ops/objective.js';
+import { gradientOfTerms, objectiveTerms, styleKernelInputs, TERM_ORDER, type ObjectiveTerms, type StyleSamples } from '../ops/objective.js';
 import { customUnaryOp } from '../ops/reductions.js';
+import { pointGuidanceLoss } from '../ops/point-loss.js';
 
 /** One region's samples for an iteration: where to look, the content hypercolumns there, the scale's style samples. */
 export interface RegionSamples {
@@ -14,11 +15,21 @@ export interface RegionSamples {
   style: StyleSamples;
 }
 
+/** Point guidance for an iteration (spec §11.2): output locations and the style hypercolumns `[k, d]` paired with them. */
+export interface PointSamples {
+  locations: Locations;
+  style: tf.Tensor2D;
+  /** β. */
+  weight: number;
+}
+
 /**
  * One iteration's objective for image X (spec §20): hypercolumns of X at each region's locations,
  * the terms of each region (spec §9), averaged over regions → `[5]` in TERM_ORDER (loss, content,
  * remd, moment, palette), differentiable w.r.t. X through the loss. A named kernel: a backend may
- * run the VGG forward, the lookups, the terms and the whole backward as one computation.
+ * run the VGG forward, the lookups, the terms and the whole backward as one computation. With
+ * `points`, a sixth entry holds the point term and the loss gains β·ℓ_points/(α+2); that runs on
+ * the ops (the fused kernels know no point term).
  */
 export function imageObjective(
   extractor: VggFeatureExtractor,
@@ -26,9 +37,40 @@ export function imageObjective(
   regions: readonly RegionSamples[],
   alpha: number,
   cosine: CosineOptions = {},
+  points?: PointSamples,
 ): tf.Tensor1D {
+  if (points) return imageObjectiveWithPoints(extractor, image, regions, alpha, cosine, points);
   if (hasBackendKernel(StrotssKernel.ImageObjective)) return fusedImageObjective(extractor, image, regions, alpha, cosine);
   return imageObjectiveOnOps(extractor, image, regions, alpha, cosine);
+}
+
+/** Mean of each term over the regions, stacked in TERM_ORDER. */
+function meanTerms(perRegion: readonly ObjectiveTerms[]): tf.Tensor1D {
+  const mean = (k: (typeof TERM_ORDER)[number]) => tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
+  return tf.stack(TERM_ORDER.map(mean)) as tf.Tensor1D;
+}
+
+/**
+ * {@link imageObjectiveOnOps} plus the point term (spec §11.2): one VGG pass gives the hypercolumns
+ * at every region's locations and at the guided points → `[6]` (TERM_ORDER, then ℓ_points), the loss
+ * being (the regions' mean loss) + β·ℓ_points/(α+2), the same normaliser as the other terms (§9.6).
+ */
+export function imageObjectiveWithPoints(
+  extractor: VggFeatureExtractor,
+  image: tf.Tensor4D,
+  regions: readonly RegionSamples[],
+  alpha: number,
+  cosine: CosineOptions,
+  points: PointSamples,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const hypercolumns = extractor.hypercolumnsAt(image, [...regions.map((r) => r.locations), points.locations]);
+    const perRegion = regions.map((r, i) => objectiveTerms(hypercolumns[i], r.content, r.style, alpha, cosine));
+    const terms = meanTerms(perRegion);
+    const pointTerm = pointGuidanceLoss(hypercolumns[regions.length], points.style, cosine);
+    const loss = tf.add(tf.slice(terms, [0], [1]), tf.mul(pointTerm, points.weight / (alpha + 2)));
+    return tf.concat([loss, tf.slice(terms, [1], [TERM_ORDER.length - 1]), tf.reshape(pointTerm, [1])]) as tf.Tensor1D;
+  });
 }
 
 /** {@link imageObjective} on TF.js ops and autograd. */
@@ -41,9 +83,7 @@ export function imageObjectiveOnOps(
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const hypercolumns = extractor.hypercolumnsAt(image, regions.map((r) => r.locations));
-    const perRegion = regions.map((r, i) => objectiveTerms(hypercolumns[i], r.content, r.style, alpha, cosine));
-    const mean = (k: (typeof TERM_ORDER)[number]) => tf.div(tf.addN(perRegion.map((p) => p[k])), perRegion.length) as tf.Scalar;
-    return tf.stack(TERM_ORDER.map(mean)) as tf.Tensor1D;
+    return meanTerms(regions.map((r, i) => objectiveTerms(hypercolumns[i], r.content, r.style, alpha, cosine)));
   });
 }
 

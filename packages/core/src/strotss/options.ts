@@ -4,6 +4,8 @@ import type { RgbaImage } from '../image.js';
 import { FEATURE_EXTRACTORS, type FeatureExtractorId, type FeatureExtractorPreset, type VggWeights } from '../model/presets.js';
 import { DEFAULT_COSINE_EPSILON } from '../ops/distances.js';
 import type { RegionGuidance } from './guidance.js';
+import type { PointGuidance } from './point-guidance.js';
+import type { StyleInput } from './styles.js';
 import type { SamplerMode, SamplingPlan } from './sampling.js';
 
 /** Weights given directly, or a loader called once when the job starts (progress via `report`). */
@@ -43,7 +45,8 @@ export interface StyleTransferOptions {
   /** Defaults for size, iterations, scales and sample counts (default `reference`); explicit options win. */
   preset?: QualityPreset;
   content: RgbaImage;
-  style: RgbaImage;
+  /** One style image, or several as `[{ image, weight }]`: each gives its weight's share of the style samples. */
+  style: StyleInput;
   weights: WeightsInput;
   /** Feature extractor preset (default `vgg16`, the reference's). */
   model?: FeatureExtractorId | FeatureExtractorPreset;
@@ -65,6 +68,10 @@ export interface StyleTransferOptions {
   cosineEpsilon?: number;
   /** Region guidance (the reference's `-gr`). */
   guidance?: RegionGuidance;
+  /** Point guidance (spec §11.2): content/style point pairs pulled together, weight β (default 5). */
+  points?: PointGuidance;
+  /** Keep the content's colours: luminance-only transfer, the output's luminance under the content's chroma (default false). */
+  preserveColor?: boolean;
   /** Backend preference passed to resolveBackend (default 'auto'). */
   backend?: string | readonly string[];
   /** Emit a 'preview' event every this many iterations (0 = never; default 0). */
@@ -89,6 +96,7 @@ export interface ResolvedOptions {
   seed: number;
   sampler: SamplerMode;
   cosineEpsilon: number;
+  preserveColor: boolean;
   previewEvery: number;
   samplesPerStep: number;
   styleDraws: number;
@@ -151,6 +159,8 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
   if (!Number.isSafeInteger(seed)) throw badOption('seed', options.seed, () => 'it must be an integer.');
   const sampler = options.sampler ?? 'paired';
   if (sampler !== 'paired' && sampler !== 'reference') throw badOption('sampler', sampler, () => "use 'paired' or 'reference'.");
+  const preserveColor = options.preserveColor ?? false;
+  if (typeof preserveColor !== 'boolean') throw badOption('preserveColor', preserveColor, () => 'it must be true or false.');
   const cosineEpsilon = options.cosineEpsilon ?? DEFAULT_COSINE_EPSILON;
   if (!(cosineEpsilon >= 0)) throw badOption('cosineEpsilon', cosineEpsilon, () => 'it must be ≥ 0.');
   // A preset's scale count belongs to its size: an explicit size alone gets the default count.
@@ -167,6 +177,7 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
     seed,
     sampler,
     cosineEpsilon,
+    preserveColor,
     previewEvery:
       options.previewEvery === undefined || options.previewEvery === 0
         ? 0

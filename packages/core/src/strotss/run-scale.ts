@@ -3,12 +3,25 @@ import type { VggFeatureExtractor } from '../model/vgg.js';
 import type { CosineOptions } from '../ops/distances.js';
 import type { Locations } from '../ops/hypercolumns.js';
 import { disposeStyleSamples, prepareStyleSamples, type StyleSamples } from '../ops/objective.js';
-import { imageObjective } from './image-objective.js';
+import { imageObjective, type PointSamples } from './image-objective.js';
+import type { ScalePoints } from './point-guidance.js';
+import { splitByWeight } from './styles.js';
 import { laplacianPyramid, synthesizePyramid } from '../ops/pyramid.js';
 import { TorchRmsprop } from '../ops/rmsprop.js';
 import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
 import { ContentSampleTable } from './content-samples.js';
 import type { ScalePlan } from './schedule.js';
+
+/** One of several style images at this scale and its share (the shares sum to 1). */
+export interface ScaleStyle {
+  image: tf.Tensor4D;
+  weight: number;
+}
+
+/** The style images of a scale as a list with weights. */
+function scaleStyles(style: ScaleInputs['style']): readonly ScaleStyle[] {
+  return style instanceof tf.Tensor ? [{ image: style, weight: 1 }] : style;
+}
 
 /** Masks of one region at this scale (row-major, 1 = inside); absent = the whole image. */
 export interface ScaleRegion {
@@ -19,9 +32,11 @@ export interface ScaleRegion {
 /** Everything one scale's optimisation needs (spec §20). */
 export interface ScaleInputs {
   extractor: VggFeatureExtractor;
-  /** Content image C_s and style image S_s at this scale, `[1,h,w,3]` in [0,1]. */
+  /** Content image C_s and style image S_s at this scale, `[1,h,w,3]` in [0,1]; or several style images with weights summing to 1. */
   content: tf.Tensor4D;
-  style: tf.Tensor4D;
+  style: tf.Tensor4D | readonly ScaleStyle[];
+  /** Point guidance at this scale (spec §11.2); its style points are in the (first) style image. */
+  points?: ScalePoints;
   /** The initial image of this scale (spec §5). */
   init: tf.Tensor4D;
   plan: ScalePlan;
@@ -55,6 +70,8 @@ export interface StepValues {
   remd: number;
   moment: number;
   palette: number;
+  /** The point-guidance term ℓ_points (spec §11.2), present with point guidance. */
+  points?: number;
 }
 
 /** Tensors of one iteration for tests and diagnostics; valid only during the callback. */
@@ -73,16 +90,51 @@ interface RegionState {
   style: StyleSamples;
 }
 
-/** Style sample locations of one region: its draws, newest first, as the reference stacks them (spec §8.3). */
-function styleDrawsFor(inputs: ScaleInputs, region: number, mask?: Uint8Array): Locations[] {
-  const [, h, w] = inputs.style.shape;
+/**
+ * Style sample locations of one region in one style image: its draws, newest first, as the reference
+ * stacks them (spec §8.3). With several images, each draw takes `share` of the samples per draw.
+ */
+function styleDrawsFor(inputs: ScaleInputs, region: number, styleIndex: number, share: number, mask?: Uint8Array): Locations[] {
+  const [, h, w] = scaleStyles(inputs.style)[styleIndex].image.shape;
   const pixels = maskPixels(h, w, mask);
-  const take = Math.min(inputs.styleSamplesPerDraw, pixels.rows.length);
+  const take = Math.min(share, pixels.rows.length);
   const draws: Locations[] = [];
   for (let k = 0; k < inputs.styleDraws; k++) {
-    draws.push(inputs.sampling.styleDraw({ scale: inputs.plan.index, region, draw: k }, pixels, take));
+    draws.push(inputs.sampling.styleDraw({ scale: inputs.plan.index, region, draw: k, ...(styleIndex > 0 ? { image: styleIndex } : {}) }, pixels, take));
   }
   return draws.reverse();
+}
+
+/**
+ * The style samples B `[M, d]` of every region: each style image contributes its weight's share of
+ * every draw (largest remainder, so the shares sum to the samples per draw), the images in order.
+ */
+function styleSamplesOf(inputs: ScaleInputs): tf.Tensor2D[] {
+  const styles = scaleStyles(inputs.style);
+  const shares = splitByWeight(inputs.styleSamplesPerDraw, styles.map((s) => s.weight));
+  // perImage[i][r]: the draws of region r in image i (a region's mask applies with one style image only).
+  const perImage = styles.map((_, i) =>
+    inputs.regions.map((region, r) => (shares[i] > 0 ? styleDrawsFor(inputs, r, i, shares[i], region.styleMask) : [])),
+  );
+  const columns = styles.map((s, i) =>
+    inputs.extractor.lookUp(s.image, perImage[i].flat().map((locations) => ({ locations, mode: 'nearest' as const }))),
+  );
+  const offsets = styles.map(() => 0);
+  return inputs.regions.map((_, r) => {
+    const parts = styles.flatMap((_, i) => columns[i].slice(offsets[i], (offsets[i] += perImage[i][r].length)));
+    const B = tf.tidy(() => tf.concat(parts, 0) as tf.Tensor2D);
+    tf.dispose(parts);
+    return B;
+  });
+}
+
+/** The point guidance of a scale with its style hypercolumns looked up (nearest, as style samples are; spec §8.3). */
+function preparePoints(inputs: ScaleInputs): PointSamples | undefined {
+  const points = inputs.points;
+  if (!points || points.output.rows.length === 0) return undefined;
+  const style = scaleStyles(inputs.style)[0].image;
+  const [columns] = inputs.extractor.lookUp(style, [{ locations: points.style, mode: 'nearest' }]);
+  return { locations: points.output, style: columns, weight: points.weight };
 }
 
 /** Per-region constants of a scale: content tables on each region's lattice, style samples and samplers (spec §20). */
@@ -98,17 +150,12 @@ function prepareRegions(inputs: ScaleInputs): RegionState[] {
     inputs.content,
     grids.map(({ strides, offsets }) => ({ locations: ContentSampleTable.lattice(h, w, strides, offsets), mode: 'bilinear' as const })),
   );
-  const draws = inputs.regions.map((region, r) => styleDrawsFor(inputs, r, region.styleMask));
-  const styleColumns = extractor.lookUp(inputs.style, draws.flat().map((locations) => ({ locations, mode: 'nearest' as const })));
-  let next = 0;
+  const styleSamples = styleSamplesOf(inputs);
   return inputs.regions.map((region, r) => {
     const { strides, offsets } = grids[r];
     const candidates = gridCandidates(h, w, strides, offsets, region.contentMask);
     const sampler = new OutputSampler(candidates, inputs.sampling, { scale: plan.index, region: r }, inputs.samplesPerStep);
-    const parts = styleColumns.slice(next, (next += draws[r].length));
-    const B = tf.tidy(() => tf.concat(parts, 0) as tf.Tensor2D);
-    tf.dispose(parts);
-    return { sampler, content: new ContentSampleTable(tables[r], h, strides, offsets), style: prepareStyleSamples(B) };
+    return { sampler, content: new ContentSampleTable(tables[r], h, strides, offsets), style: prepareStyleSamples(styleSamples[r]) };
   });
 }
 
@@ -123,6 +170,7 @@ export async function* optimiseScale(
 ): AsyncGenerator<StepValues, tf.Tensor4D, void> {
   const { extractor, plan } = inputs;
   const regions = prepareRegions(inputs);
+  const points = preparePoints(inputs);
   let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
   const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
   // A trace hands out tensors of the step it describes: no lag there.
@@ -140,7 +188,7 @@ export async function* optimiseScale(
       const { value, grads } = tf.valueAndGrads((...ls: tf.Tensor[]) => {
         const image = synthesizePyramid(ls as tf.Tensor4D[]);
         if (keepX) captured.X = tf.keep(image);
-        const terms = imageObjective(extractor, image, samples, plan.alpha, inputs.cosine);
+        const terms = imageObjective(extractor, image, samples, plan.alpha, inputs.cosine, points);
         captured.terms = tf.keep(terms);
         return tf.squeeze(tf.slice(terms, [0], [1])) as tf.Scalar;
       })(levels);
@@ -166,6 +214,7 @@ export async function* optimiseScale(
     await Promise.allSettled(pending.map((p) => p.values));
     for (const p of pending) tf.dispose(p.image ? [p.terms, p.image] : [p.terms]);
     lastX?.dispose();
+    points?.style.dispose();
     optimiser.dispose();
     tf.dispose(levels);
     for (const r of regions) {
@@ -195,5 +244,7 @@ async function finishRead(p: PendingStep): Promise<StepValues> {
   } finally {
     p.terms.dispose();
   }
-  return { iteration: p.iteration, loss: v[0], content: v[1], remd: v[2], moment: v[3], palette: v[4], image: p.image };
+  const values: StepValues = { iteration: p.iteration, loss: v[0], content: v[1], remd: v[2], moment: v[3], palette: v[4], image: p.image };
+  if (v.length > 5) values.points = v[5];
+  return values;
 }

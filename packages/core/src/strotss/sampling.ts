@@ -23,8 +23,11 @@ export interface SamplingPlan {
    * together; independent ones are the reference's behaviour.
    */
   iterationPermutations(ctx: SamplingContext & { iteration: number }, count: number): { rows: Int32Array; cols: Int32Array };
-  /** Style sample locations of draw `draw` (0..4): `take` distinct pixels out of `pixels` (spec §8.3). */
-  styleDraw(ctx: SamplingContext & { draw: number }, pixels: Locations, take: number): Locations;
+  /**
+   * Style sample locations of draw `draw` (0..4): `take` distinct pixels out of `pixels` (spec §8.3);
+   * `image` is the style image's index when there are several (absent for the first).
+   */
+  styleDraw(ctx: SamplingContext & { draw: number; image?: number }, pixels: Locations, take: number): Locations;
 }
 
 /** The random choices of a seeded run; `mode` says whether rows and columns are shuffled together. */

@@ -26,7 +26,8 @@ let nextJobId = 1;
 /** Returns the (distinct) buffers of the job's input images. */
 function inputBuffers(options: WorkerJobOptions): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const image of [options.content, options.style]) if (image.data.buffer instanceof ArrayBuffer) buffers.add(image.data.buffer);
+  const styles = Array.isArray(options.style) ? options.style.map((s) => s.image) : [options.style as RgbaImage];
+  for (const image of [options.content, ...styles]) if (image.data.buffer instanceof ArrayBuffer) buffers.add(image.data.buffer);
   return [...buffers];
 }
 
