@@ -10,6 +10,8 @@ import { runStrotss, type StyleTransferEvent } from './strotss/stylize.js';
 import type { VggWeights } from './model/presets.js';
 import { scaledSize } from './ops/resize.js';
 import type { ResolvedOptions } from './strotss/options.js';
+import { checkResumable, type RunFingerprint, type StrotssCheckpoint } from './strotss/checkpoint.js';
+import { runFingerprint } from './strotss/run-fingerprint.js';
 
 /**
  * Where a job is. `queued`: another job of this process holds the engine (jobs run one at a time);
@@ -54,12 +56,17 @@ export class StyleTransferJob {
   private readonly controller = new AbortController();
   /** Tensors this job allocated and did not free (counted when it settles; 0 for a correct job). */
   leakedTensors = 0;
+  /** The last checkpoint this job took (docs/guide/resume.md), if any. */
+  lastCheckpoint?: StrotssCheckpoint;
+  private checkpointWaiters: Array<{ resolve: (c: StrotssCheckpoint) => void; reject: (e: Error) => void }> = [];
+  private injectedSampling = false;
 
   constructor(options: StyleTransferOptions) {
     if (options.signal) {
       if (options.signal.aborted) this.controller.abort();
       else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
     }
+    this.injectedSampling = options.samplingPlan != null;
     this.result = this.run(options);
     // The promise is observed through subscribe() too; avoid an unhandled rejection warning.
     this.result.catch(() => undefined);
@@ -83,6 +90,20 @@ export class StyleTransferJob {
   /** Stops the job at the next iteration boundary; `result` rejects with StyleTransferAbortError. */
   cancel(): void {
     this.controller.abort();
+  }
+
+  /**
+   * Asks for a checkpoint at the next iteration boundary; resolves with it (also delivered as a
+   * 'checkpoint' event). Rejects when the job ends before one is reached or injects its samplingPlan.
+   */
+  requestCheckpoint(): Promise<StrotssCheckpoint> {
+    if (this.injectedSampling) {
+      return Promise.reject(new InvalidOptionError('A job with an injected samplingPlan cannot be checkpointed; pass a seed instead.', { details: { option: 'samplingPlan' } }));
+    }
+    if (['done', 'error', 'cancelled'].includes(this.snapshot.status)) {
+      return Promise.reject(new Error(`The job is ${this.snapshot.status}; there is nothing left to checkpoint.`));
+    }
+    return new Promise((resolve, reject) => this.checkpointWaiters.push({ resolve, reject }));
   }
 
   /** The job's AbortSignal. */
@@ -117,6 +138,9 @@ export class StyleTransferJob {
       backend.checkWorkload?.(jobWorkload(resolved, options.content, options.style));
       const weights = await this.loadWeights(options);
       checkWeightsFitModel(weights, resolved.model);
+      let fingerprint: RunFingerprint | undefined;
+      const fingerprintOnce = () => (fingerprint ??= runFingerprint(backend.id, resolved, { ...options, weights }));
+      if (options.resume) checkResumable(options.resume, fingerprintOnce());
       if (signal.aborted) throw new StyleTransferAbortError();
       this.update({ status: 'running' });
       return await this.follow(
@@ -129,6 +153,16 @@ export class StyleTransferJob {
           guidance: options.guidance,
           signal,
           readbackLag: backend.readbackLag,
+          resume: options.resume,
+          init: options.init,
+          checkpoints: options.samplingPlan
+            ? undefined
+            : {
+                every: resolved.checkpointEvery,
+                onCancel: options.checkpointOnCancel ?? false,
+                requested: () => this.checkpointWaiters.length > 0,
+                fingerprint: fingerprintOnce,
+              },
         }),
       );
     } catch (e) {
@@ -146,6 +180,7 @@ export class StyleTransferJob {
         if (leaked > 0 && typeof console !== 'undefined') console.warn(`strotss: ${leaked} tensors leaked by a job`);
       }
       release?.();
+      for (const w of this.checkpointWaiters.splice(0)) w.reject(new Error(`The job ended (${this.snapshot.status}) before an iteration boundary where a checkpoint could be taken.`));
     }
   }
 
@@ -168,6 +203,9 @@ export class StyleTransferJob {
         this.update({ preview: event.image });
       } else if (event.type === 'warning') {
         this.update({ warnings: [...(this.snapshot.warnings ?? []), event] });
+      } else if (event.type === 'checkpoint') {
+        this.lastCheckpoint = event.checkpoint;
+        for (const w of this.checkpointWaiters.splice(0)) w.resolve(event.checkpoint);
       } else if (event.type === 'done') {
         this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });
       }
@@ -210,6 +248,12 @@ function checkJobInputs(options: StyleTransferOptions, resolved: ResolvedOptions
     throw new InvalidOptionError('weights is missing; pass loaded VGG weights or a loader (e.g. vggWeightsLoader()).', { details: { option: 'weights' } });
   }
   if (typeof options.weights !== 'function') checkWeightsFitModel(options.weights, resolved.model);
+  if (options.init) assertRgbaImage(options.init, 'initial image', 'init');
+  if (options.samplingPlan && (options.resume || options.checkpointOnCancel || resolved.checkpointEvery)) {
+    throw new InvalidOptionError('Checkpoints need the seeded sampler: drop samplingPlan (injected choices cannot be saved) and pass a seed.', {
+      details: { option: 'samplingPlan' },
+    });
+  }
 }
 
 /** Throws when `weights` were made for another feature extractor than `model` (VGG19 weights read as VGG16 run silently wrong). */

@@ -1,5 +1,5 @@
 import type { Locations } from '../ops/hypercolumns.js';
-import { randomInt, randomPermutation, seededRandom, type Random } from './random.js';
+import { randomInt, randomPermutation, seededRandom, type RandomState } from './random.js';
 
 /** How output/content locations are reshuffled each iteration (spec §8.1). */
 export type SamplerMode = 'paired' | 'reference';
@@ -25,12 +25,18 @@ export interface SamplingPlan {
   iterationPermutations(ctx: SamplingContext & { iteration: number }, count: number): { rows: Int32Array; cols: Int32Array };
   /** Style sample locations of draw `draw` (0..4): `take` distinct pixels out of `pixels` (spec §8.3). */
   styleDraw(ctx: SamplingContext & { draw: number }, pixels: Locations, take: number): Locations;
+  /** Where the plan's random sequence stands; absent for plans that cannot be checkpointed (injected choices). */
+  getRandomState?(): RandomState;
+  /** Moves the plan's random sequence to `state` (resume from a checkpoint). */
+  setRandomState?(state: Readonly<RandomState>): void;
 }
 
 /** The random choices of a seeded run; `mode` says whether rows and columns are shuffled together. */
 export function seededSamplingPlan(seed: number, mode: SamplerMode = 'paired'): SamplingPlan {
-  const random: Random = seededRandom(seed);
+  const random = seededRandom(seed);
   return {
+    getRandomState: () => random.getState(),
+    setRandomState: (state) => random.setState(state),
     gridOffsets: (_ctx, [sr, sc]) => [randomInt(random, sr), randomInt(random, sc)],
     iterationPermutations: (_ctx, count) => {
       const rows = randomPermutation(random, count);
