@@ -14,3 +14,4 @@ export * from './weights.js';
 export * from './fs-weights-cache.js';
 
 registerNodeBackends();
+export * from './checkpoint-file.js';

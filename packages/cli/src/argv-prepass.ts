@@ -19,10 +19,13 @@ export const VALUE_OPTIONS: Readonly<Record<string, string>> = {
   sampler: 'paired',
   backend: 'auto',
   'preview-every': '10',
+  checkpoint: 'run.ckpt',
+  'checkpoint-every': '50',
+  resume: 'run.ckpt',
 };
 
 /** Long options that take no value. */
-export const FLAG_OPTIONS: readonly string[] = ['json', 'offline', 'float16', 'force', 'verbose', 'version', 'help'];
+export const FLAG_OPTIONS: readonly string[] = ['json', 'offline', 'float16', 'force', 'verbose', 'version', 'help', 'independent'];
 
 /** Short options that take no value, and the long option each stands for (`-o` takes one: the output path). */
 const SHORT_FLAGS: Readonly<Record<string, string>> = { h: 'help', V: 'version' };

@@ -18,6 +18,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   'guidance.content': '--guidance',
   'guidance.style': '--guidance',
   output: '-o',
+  checkpointEvery: '--checkpoint-every',
+  resume: '--resume',
 };
 
 /** The inputs a message can name (`content`, `style`, `guidance.content`, `guidance.style`) and the paths the user gave. */

@@ -4,6 +4,7 @@ export * from './image.js';
 export * from './backend.js';
 export * from './import-failure.js';
 export * from './job.js';
+export * from './frames.js';
 export * from './workload.js';
 export * from './model/presets.js';
 export * from './model/vgg.js';

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.js';
+import { API_WORDING, InvalidOptionError, type Wording } from '../errors.js';
 import type { RandomState } from './random.js';
 
 /** A float32 tensor on the host: its shape and values (row-major, NHWC as the pyramid holds it). */
@@ -137,24 +137,25 @@ export function fingerprintOptions(resolved: object): RunFingerprint['options'] 
  */
 export function checkResumable(checkpoint: StrotssCheckpoint, current: RunFingerprint): void {
   const was = checkpoint.fingerprint;
-  const differences: string[] = [];
+  const differences: Array<(w: Wording) => string> = [];
   if (was.backend !== current.backend) {
-    differences.push(`it was made on the ${was.backend} backend, this job runs on ${current.backend} (a resumed result is identical only on the same backend)`);
+    differences.push(() => `it was made on the ${was.backend} backend, this job runs on ${current.backend} (a resumed result is identical only on the same backend)`);
   }
   for (const key of new Set([...Object.keys(was.options), ...Object.keys(current.options)])) {
-    if (was.options[key] !== current.options[key]) differences.push(`${key} was ${String(was.options[key])}, now ${String(current.options[key])}`);
+    if (was.options[key] !== current.options[key]) differences.push((w) => `${w.option(key) ?? key} was ${String(was.options[key])}, now ${String(current.options[key])}`);
   }
   for (const key of new Set([...Object.keys(was.inputs), ...Object.keys(current.inputs)])) {
     if (was.inputs[key] === current.inputs[key]) continue;
-    if (!(key in current.inputs)) differences.push(`it was made with ${inputName(key)}, this job has none`);
-    else if (!(key in was.inputs)) differences.push(`this job has ${inputName(key)}, the checkpoint was made without`);
-    else differences.push(`the ${inputName(key)} differs from the one it was made with`);
+    if (!(key in current.inputs)) differences.push(() => `it was made with ${inputName(key)}, this job has none`);
+    else if (!(key in was.inputs)) differences.push(() => `this job has ${inputName(key)}, the checkpoint was made without`);
+    else differences.push((w) => `the ${w.input(key, inputName(key))} differs from the one it was made with`);
   }
   if (differences.length === 0) return;
   throw new InvalidOptionError(
-    `This checkpoint (scale ${checkpoint.scale}, iteration ${checkpoint.iteration}) belongs to another run: ${differences.join('; ')}. ` +
+    (w) =>
+      `This checkpoint (scale ${checkpoint.scale}, iteration ${checkpoint.iteration}) belongs to another run: ${differences.map((d) => d(w)).join('; ')}. ` +
       'Resume with the same images, weights, options and backend, or start a new run without it.',
-    { details: { option: 'resume', value: differences } },
+    { details: { option: 'resume', value: differences.map((d) => d(API_WORDING)) } },
   );
 }
 
