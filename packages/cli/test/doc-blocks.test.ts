@@ -46,7 +46,9 @@ function docBlocks(file: string): DocBlock[] {
   return blocks;
 }
 
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+/** The Markdown pages of `folder` (relative to the repository root), none when it does not exist. */
+const pages = (folder: string) => (existsSync(join(root, folder)) ? readdirSync(join(root, folder)).filter((f) => f.endsWith('.md')).map((f) => `${folder}/${f}`) : []);
+const files = ['README.md', ...pages('docs'), ...pages('docs/guide')];
 const blocks = files.flatMap(docBlocks);
 
 let work = '';

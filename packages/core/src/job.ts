@@ -38,6 +38,8 @@ export interface JobSnapshot {
   seed?: number;
   /** While queued: jobs ahead of this one (the running one included). */
   queuedBehind?: number;
+  /** The latest checkpoint (docs/guide/resume.md): with `checkpointEvery`, `checkpointOnCancel` or `requestCheckpoint()`. */
+  checkpoint?: StrotssCheckpoint;
   /** Warnings so far (tiny images, guidance regions that vanish at a scale, …). */
   warnings?: ReadonlyArray<Extract<StyleTransferEvent, { type: 'warning' }>>;
 }
@@ -205,6 +207,7 @@ export class StyleTransferJob {
         this.update({ warnings: [...(this.snapshot.warnings ?? []), event] });
       } else if (event.type === 'checkpoint') {
         this.lastCheckpoint = event.checkpoint;
+        this.update({ checkpoint: event.checkpoint });
         for (const w of this.checkpointWaiters.splice(0)) w.resolve(event.checkpoint);
       } else if (event.type === 'done') {
         this.update({ status: 'done', progress: 1, result: event.image, etaSeconds: 0 });

@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
 import { stylize, type JobSnapshot, type RgbaImage, type StyleTransferJob, type StyleTransferOptions } from '@strotss/core';
 
-/** Job options without the images, which `start` takes. */
+/**
+ * Job options without the images, which `start` takes. Checkpoints (`checkpointEvery`,
+ * `checkpointOnCancel`, `resume`) and `init` pass through; the latest checkpoint is `snapshot.checkpoint`.
+ */
 export type UseStyleTransferOptions = Omit<StyleTransferOptions, 'content' | 'style' | 'signal'>;
 
 /** What the hook returns: the job's state plus controls. */
