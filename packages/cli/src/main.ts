@@ -33,6 +33,8 @@ function checkBackendName(name: string): void {
 
 /** The CLI's wording for a run: flags for options, the paths the user gave for the images. */
 function runWording(args: RunArgs | FramesArgs): Wording {
+  // A frame's errors name the frame themselves (FrameError); the folder is not "the content image".
+  if (args.command === 'frames') return cliWordingFor({ style: args.style });
   return cliWordingFor({ content: args.content, style: args.style, 'guidance.content': args.guidance?.[0], 'guidance.style': args.guidance?.[1] });
 }
 

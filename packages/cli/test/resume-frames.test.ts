@@ -138,7 +138,7 @@ describe('strotss frames', () => {
     const out = join(dir, 'bad-out');
     const run = await cli(['frames', frames, style, '-o', out, ...frameOptions()]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Frame 2 (a2.png): The content image');
+    expect(run.stderr).toContain('Frame 2 (a2.png): The content image is 32×4');
     expect(await readdir(out)).toEqual(['a1.png']);
     const empty = join(dir, 'empty');
     await mkdir(empty);
