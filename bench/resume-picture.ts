@@ -2,7 +2,7 @@
 // fresh job from the checkpoint's file bytes, beside the run never stopped. Prints whether the two
 // results are the same bytes.
 //
-// Usage: node bench/run.mjs bench/resume-picture.ts [--backend native] [--size 128] [--iterations 30] [--stop 10]
+// Usage: node bench/run.mjs bench/resume-picture.ts [--backend native] [--size 128] [--iterations 20] [--stop 8]
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,8 +15,8 @@ const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'native' },
     size: { type: 'string', default: '128' },
-    iterations: { type: 'string', default: '30' },
-    stop: { type: 'string', default: '10' },
+    iterations: { type: 'string', default: '20' },
+    stop: { type: 'string', default: '8' },
   },
 });
 await import('@strotss/backend-node');
