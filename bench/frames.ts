@@ -79,7 +79,7 @@ async function strip(rows: Array<[string, RgbaImage[]]>, path: string): Promise<
     composites.push({ input: Buffer.from(`<svg width="${n * width}" height="${label}"><text x="4" y="12" font-family="sans-serif" font-size="12">${name}</text></svg>`), left: 0, top: y });
     images.forEach((img, k) => composites.push({ input: Buffer.from(img.data), raw: { width, height, channels: 4 }, left: k * width, top: y + label }));
   });
-  await sharp({ create: { width: n * width, height: rows.length * (height + label), channels: 4, background: '#ffffff' } }).composite(composites).png().toFile(path);
+  await sharp({ create: { width: n * width, height: rows.length * (height + label), channels: 4, background: '#ffffff' } }).composite(composites).png({ palette: true, quality: 90 }).toFile(path);
 }
 
 async function main(): Promise<void> {

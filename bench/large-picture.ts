@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       { input: small, left: 0, top: 0 },
       { input: crop, left: panel + 4, top: 0 },
     ])
-    .png()
+    .png({ palette: true, quality: 90 })
     .toFile(PICTURE);
   console.log(`${image.width}×${image.height}; wrote ${FULL} and ${PICTURE}`);
 }
