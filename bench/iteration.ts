@@ -54,6 +54,31 @@ async function memoryChild(size: number): Promise<void> {
   console.log(`peak-rss-mib ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`);
 }
 
+/**
+ * `--sizes none --memory 1024,2048`: only the peak RSS of whole runs (docs/guide/large-images.md),
+ * recorded in its own section so the timing table of the backend stays as it was measured.
+ */
+function largeOutputMemory(backend: string, description: string, date: string, cpu: string): void {
+  const rows = String(values.memory ?? '1024,2048')
+    .split(',')
+    .map(Number)
+    .map((size) => {
+      const m = peakRss(size);
+      const row = `| ${size} px (${size}×${Math.trunc((size * 3) / 4)}), scales 64 … ${size}, 2 iterations each | ${m.mib.toFixed(0)} MiB | ${m.seconds.toFixed(0)} s |`;
+      console.log(row);
+      return row;
+    });
+  const table = [
+    `Measured ${date} by \`node bench/run.mjs bench/iteration.ts --backend ${backend} --sizes none --memory ${values.memory ?? '1024,2048'} --write\`: backend **${backend}** (${description}), ${cpu}; VGG16 (synthetic weights), chelsea × The Starry Night at 4:3, peak RSS of a fresh child process per size.`,
+    '',
+    '| run | peak RSS | wall |',
+    '|---|---|---|',
+    ...rows,
+  ].join('\n');
+  console.log(`\n${table}`);
+  if (values.write) writeSection(`large-memory:${backend}`, `Large outputs: peak memory (${backend})`, table);
+}
+
 async function main(): Promise<void> {
   if (values['memory-child']) return memoryChild(Number(values['memory-child']));
   const { backend } = await resolveBackend(String(values.backend));
@@ -61,6 +86,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`;
   console.log(`backend ${backend.id}: ${description}\n${cpu}\n`);
+  if (values.sizes === 'none') return largeOutputMemory(backend.id, description, date, cpu);
 
   const peak = await throughput();
   console.log(`(a) matmul 1024×2179·2179×5000: ${peak.matmul.toFixed(1)} GFLOP/s; conv 3×3 64→64 at 256×192: ${peak.conv.toFixed(1)} GFLOP/s\n`);

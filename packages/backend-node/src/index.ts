@@ -19,3 +19,4 @@ export * from './fs-weights-cache.js';
 
 registerNodeBackends();
 export * from './worker-thread.js';
+export * from './checkpoint-file.js';

@@ -42,6 +42,18 @@ export interface RunArgs {
   /** Write -o even when it is one of the input files. */
   force: boolean;
   verbose: boolean;
+  /** Where checkpoints go (on Ctrl-C, and every `checkpointEvery` iterations). */
+  checkpoint?: string;
+  checkpointEvery?: number;
+  /** A checkpoint file to continue from. */
+  resume?: string;
+}
+
+/** Parsed `strotss frames <dir> <style> -o <dir>`: the run's options, the frames folder in place of one content image. */
+export interface FramesArgs extends Omit<RunArgs, 'command'> {
+  command: 'frames';
+  /** Stylise each frame from the style's mean colour instead of from the previous frame's result. */
+  independent: boolean;
 }
 
 /** Parsed `strotss weights <action>` invocation. */
@@ -66,7 +78,7 @@ export interface BackendsArgs {
   verbose: boolean;
 }
 
-export type CliArgs = RunArgs | WeightsArgs | BackendsArgs | { command: 'help' } | { command: 'version' };
+export type CliArgs = RunArgs | FramesArgs | WeightsArgs | BackendsArgs | { command: 'help' } | { command: 'version' };
 
 const WEIGHTS_ACTIONS = ['fetch', 'path', 'verify', 'convert'] as const;
 
@@ -89,6 +101,10 @@ const PARSE_OPTIONS = {
   point: { type: 'string', multiple: true },
   'point-weight': { type: 'string' },
   'preserve-color': { type: 'boolean' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  independent: { type: 'boolean' },
   json: { type: 'boolean' },
   offline: { type: 'boolean' },
   float16: { type: 'boolean' },
@@ -202,21 +218,50 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (positionals[0] === 'weights') return parseWeightsArgs(positionals.slice(1), v);
   if (v.float16) throw new UsageError('--float16 only applies to `strotss weights convert`.', { option: 'float16' });
+  if (positionals[0] === 'frames') return parseFramesArgs(positionals.slice(1), v, prepared.guidance);
+  if (v.independent) throw new UsageError('--independent only applies to `strotss frames`.', { option: 'independent' });
   const styles = stylePaths(v.style, positionals);
   if (!v.output) throw new UsageError('Missing -o <out.png>: where to write the result.', { option: 'output' });
+  return runArgs(positionals[0], styles, v, prepared.guidance);
+}
+
+/** Parses the words after `strotss frames`: a folder of frames and a style image; -o names the output folder. */
+function parseFramesArgs(words: readonly string[], v: ParsedValues, guidance: [string, string] | undefined): FramesArgs {
+  if (words.length !== (v.style?.length ? 1 : 2)) {
+    throw new UsageError(
+      `'strotss frames' takes a folder of frames and a style image (<dir> <style>, or <dir> --style a.jpg --style b.jpg), got ${words.length} argument(s).`,
+    );
+  }
+  if (!v.output) throw new UsageError('Missing -o <dir>: the folder the stylised frames go to.', { option: 'output' });
+  if (guidance) throw new UsageError('--guidance does not apply to `strotss frames` (one mask cannot follow a moving clip).', { option: 'guidance' });
+  for (const flag of ['checkpoint', 'checkpoint-every', 'resume', 'preview-every'] as const) {
+    if (v[flag] !== undefined) throw new UsageError(`--${flag} does not apply to \`strotss frames\`.`, { option: optionOfFlag(`--${flag}`) });
+  }
+  const { command: _command, ...rest } = runArgs(words[0], stylePaths(v.style, words), v, undefined);
+  return { ...rest, command: 'frames', independent: v.independent ?? false };
+}
+
+/** The options of a style transfer run (also those of `strotss frames`), checked for spelling. */
+function runArgs(content: string, styles: string[], v: ParsedValues, guidance: [string, string] | undefined): RunArgs {
   if (v.weights === '') {
     throw new UsageError('--weights is empty; pass a model.json, a folder holding one, a .safetensors file or a URL.', { option: 'weights' });
   }
+  for (const flag of ['checkpoint', 'resume'] as const) {
+    if (v[flag] === '') throw new UsageError(`--${flag} is empty; pass a file path such as run.ckpt.`, { option: optionOfFlag(`--${flag}`) });
+  }
+  if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) {
+    throw new UsageError('--checkpoint-every needs --checkpoint FILE: where to write the checkpoints.', { option: 'checkpointEvery' });
+  }
   return {
     command: 'run',
-    content: positionals[0],
+    content,
     style: styles[0],
     styles,
     styleWeights: styleWeights(v['style-weights'], styles.length),
     preserveColor: v['preserve-color'] ?? false,
     points: v.point?.map(pointPair),
     pointWeight: pointWeight(v['point-weight'], v.point),
-    output: v.output,
+    output: v.output!,
     weights: v.weights,
     model: v.model,
     preset: v.preset,
@@ -226,13 +271,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     scales: integer('--scales', v.scales, '4'),
     seed: integer('--seed', v.seed, '7'),
     sampler: v.sampler,
-    guidance: prepared.guidance,
+    guidance,
     backend: v.backend ?? 'auto',
     previewEvery: integer('--preview-every', v['preview-every'], '10'),
-    json,
+    json: v.json ?? false,
     offline: v.offline ?? false,
     force: v.force ?? false,
-    verbose,
+    verbose: v.verbose ?? false,
+    checkpoint: v.checkpoint,
+    checkpointEvery: integer('--checkpoint-every', v['checkpoint-every'], '50'),
+    resume: v.resume,
   };
 }
 

@@ -23,10 +23,13 @@ export const VALUE_OPTIONS: Readonly<Record<string, string>> = {
   'style-weights': '0.7,0.3',
   point: '120,80:40,60',
   'point-weight': '5',
+  checkpoint: 'run.ckpt',
+  'checkpoint-every': '50',
+  resume: 'run.ckpt',
 };
 
 /** Long options that take no value. */
-export const FLAG_OPTIONS: readonly string[] = ['json', 'offline', 'float16', 'force', 'verbose', 'version', 'help', 'preserve-color'];
+export const FLAG_OPTIONS: readonly string[] = ['json', 'offline', 'float16', 'force', 'verbose', 'version', 'help', 'preserve-color', 'independent'];
 
 /** Short options that take no value, and the long option each stands for (`-o` takes one: the output path). */
 const SHORT_FLAGS: Readonly<Record<string, string>> = { h: 'help', V: 'version' };

@@ -1,5 +1,5 @@
 import { describeBackends, InvalidOptionError, listBackends, type ResolvedOptions, type Wording } from '@strotss/core';
-import { parseCliArgs, type BackendsArgs, type CliArgs, type RunArgs } from './args.js';
+import { parseCliArgs, type BackendsArgs, type CliArgs, type FramesArgs, type RunArgs } from './args.js';
 import { hasFlag } from './argv-prepass.js';
 import { printBackendDiagnostics } from './backend-diagnostics.js';
 import { registerOptionalBackends } from './optional-backends.js';
@@ -7,6 +7,7 @@ import { refuseOutputOverInput } from './output-path.js';
 import { reportError } from './report-error.js';
 import { checkWeightsModel, resolveRunOptions } from './run-options.js';
 import { runStyleTransfer } from './style-transfer-command.js';
+import { runFramesCommand } from './frames-command.js';
 import { usageText, UsageError } from './usage.js';
 import { cliVersion } from './version.js';
 import { cliWording, cliWordingFor } from './wording.js';
@@ -31,7 +32,9 @@ function checkBackendName(name: string): void {
 }
 
 /** The CLI's wording for a run: flags for options, the paths the user gave for the images. */
-function runWording(args: RunArgs): Wording {
+function runWording(args: RunArgs | FramesArgs): Wording {
+  // A frame's errors name the frame themselves (FrameError); the folder is not "the content image".
+  if (args.command === 'frames') return cliWordingFor({ style: args.style });
   const moreStyles = Object.fromEntries(args.styles.slice(1).map((path, i) => [`style.${i + 1}`, path]));
   return cliWordingFor({ content: args.content, style: args.style, ...moreStyles, 'guidance.content': args.guidance?.[0], 'guidance.style': args.guidance?.[1] });
 }
@@ -44,10 +47,10 @@ function runWording(args: RunArgs): Wording {
 function checkCommandLine(argv: readonly string[]): { args: CliArgs; resolved?: ResolvedOptions } {
   const args = parseCliArgs(argv);
   if (args.command === 'weights') checkWeightsModel(args);
-  if (args.command !== 'run') return { args };
+  if (args.command !== 'run' && args.command !== 'frames') return { args };
   checkBackendName(args.backend);
   const resolved = resolveRunOptions(args);
-  if (!args.force) {
+  if (args.command === 'run' && !args.force) {
     refuseOutputOverInput(args.output, [
       ['content image', args.content],
       ...args.styles.map((path) => ['style image', path] as const),
@@ -88,8 +91,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     case 'backends':
       return listBackendsCommand(args, io);
   }
-  const wording = args.command === 'run' ? runWording(args) : cliWording;
+  const wording = args.command === 'run' || args.command === 'frames' ? runWording(args) : cliWording;
   try {
+    if (args.command === 'frames') return await runFramesCommand(args, resolved!, io);
     return args.command === 'weights' ? await runWeightsCommand(args, io) : await runStyleTransfer(args, resolved!, io);
   } catch (e) {
     reportError(e, io, { json: args.json, verbose: args.verbose, wording });

@@ -3,19 +3,23 @@ import { writeOutput } from './output-path.js';
 
 /**
  * Writes previews and the result to the output path one at a time (atomic renames, in order), keeping
- * only the newest preview when writes fall behind; remembers what is on disk.
+ * only the newest preview when writes fall behind; remembers what is on disk. Checkpoints go through
+ * one too (`write` = writeCheckpointFile).
  */
-export class OutputWriter {
+export class OutputWriter<T = RgbaImage> {
   /** What the output file holds now, e.g. "scale 1/1, iteration 3"; undefined while nothing was written. */
   written?: string;
-  private queued?: { image: RgbaImage; label: string };
+  private queued?: { image: T; label: string };
   private draining?: Promise<void>;
   private error?: unknown;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly writeTo: (path: string, value: T) => Promise<void> = writeOutput as (path: string, value: T) => Promise<void>,
+  ) {}
 
   /** Queues `image` for writing; a newer call replaces a queued one that has not started. */
-  write(image: RgbaImage, label: string): void {
+  write(image: T, label: string): void {
     this.queued = { image, label };
     this.draining ??= this.drain();
   }
@@ -31,7 +35,7 @@ export class OutputWriter {
       const { image, label } = this.queued;
       this.queued = undefined;
       try {
-        await writeOutput(this.path, image);
+        await this.writeTo(this.path, image);
         this.written = label;
       } catch (e) {
         this.error ??= e;

@@ -4,14 +4,14 @@ import type { RunArgs, WeightsArgs } from './args.js';
 /** The options the user gave on the command line, by their API names; what was not given stays undefined. */
 export type ExplicitOptions = Pick<
   StyleTransferOptions,
-  'preset' | 'model' | 'size' | 'contentWeight' | 'iterations' | 'scales' | 'seed' | 'sampler' | 'previewEvery' | 'preserveColor' | 'points'
+  'preset' | 'model' | 'size' | 'contentWeight' | 'iterations' | 'scales' | 'seed' | 'sampler' | 'previewEvery' | 'preserveColor' | 'points' | 'checkpointEvery'
 >;
 
 /**
  * Returns the user's explicit options, for `stylize()` (which fills in the defaults itself). The names
  * (`model`, `preset`, `sampler`) are passed on unchecked: {@link resolveRunOptions} has checked them.
  */
-export function explicitOptions(args: RunArgs): ExplicitOptions {
+export function explicitOptions(args: Omit<RunArgs, 'command'>): ExplicitOptions {
   return {
     preset: args.preset as QualityPreset | undefined,
     model: args.model as FeatureExtractorId | undefined,
@@ -24,6 +24,7 @@ export function explicitOptions(args: RunArgs): ExplicitOptions {
     previewEvery: args.previewEvery,
     preserveColor: args.preserveColor || undefined,
     points: args.points ? { pairs: args.points, weight: args.pointWeight } : undefined,
+    checkpointEvery: args.checkpointEvery,
   };
 }
 
@@ -31,7 +32,7 @@ export function explicitOptions(args: RunArgs): ExplicitOptions {
  * Returns the options @strotss/core would run with (defaults of the preset filled in), before any image
  * or weights are read; throws core's InvalidOptionError naming the value and the fix.
  */
-export function resolveRunOptions(args: RunArgs): ResolvedOptions {
+export function resolveRunOptions(args: Omit<RunArgs, 'command'>): ResolvedOptions {
   // resolveOptions reads neither the images nor the weights: it checks and fills in the numbers and names.
   return resolveOptions(explicitOptions(args) as StyleTransferOptions);
 }

@@ -4,6 +4,7 @@ import {
   FEATURE_EXTRACTORS,
   InvalidImageError,
   resolveBackend,
+  resolveOptions,
   scaleSchedule,
   StyleTransferAbortError,
   stylize,
@@ -15,8 +16,19 @@ import {
   type StyleInput,
   type StyleTransferEvent,
   type StyleTransferJob,
+  type StrotssCheckpoint,
+  type StyleTransferOptions,
 } from '@strotss/core';
-import { inferModel, loadWeights, readImageFile, weightsOptionsFromEnv, type LoadedWeights, type NodeWeightsOptions } from '@strotss/backend-node';
+import {
+  inferModel,
+  loadWeights,
+  readCheckpointFile,
+  readImageFile,
+  weightsOptionsFromEnv,
+  writeCheckpointFile,
+  type LoadedWeights,
+  type NodeWeightsOptions,
+} from '@strotss/backend-node';
 import type { RunArgs } from './args.js';
 import { printBackendDiagnostics } from './backend-diagnostics.js';
 import type { CliIO } from './main.js';
@@ -79,7 +91,7 @@ function jsonLine(event: StyleTransferEvent, output: string): string {
 }
 
 /** Resolves `--backend`, printing what each backend captured (with --verbose) whether or not one works. */
-async function resolveWithDiagnostics(args: RunArgs, io: CliIO) {
+export async function resolveWithDiagnostics(args: Pick<RunArgs, 'backend' | 'verbose'>, io: CliIO) {
   try {
     return await resolveBackend(args.backend);
   } finally {
@@ -102,7 +114,7 @@ async function readInputs(args: RunArgs, resolved: ResolvedOptions) {
 }
 
 /** Returns the model to run: --model, else the one the weights are for, else vgg16; refuses a --model the weights are not for. */
-async function chooseModel(args: RunArgs, weightsLocation: string | undefined): Promise<FeatureExtractorId> {
+export async function chooseModel(args: Pick<RunArgs, 'model'>, weightsLocation: string | undefined): Promise<FeatureExtractorId> {
   // inferModel never throws: unreadable weights give undefined and the loader reports why.
   const inferred = weightsLocation ? await inferModel(weightsLocation) : undefined;
   if (args.model && inferred && inferred !== args.model) {
@@ -115,7 +127,7 @@ async function chooseModel(args: RunArgs, weightsLocation: string | undefined): 
 }
 
 /** Says which backend, model and weights the run uses: lines on stderr, or a `backend` JSON line with --json. */
-function announceSetup(args: RunArgs, io: CliIO, setup: ResolvedBackend & { model: FeatureExtractorId; loaded: LoadedWeights }): void {
+export function announceSetup(args: Pick<RunArgs, 'json'>, io: CliIO, setup: ResolvedBackend & { model: FeatureExtractorId; loaded: LoadedWeights }): void {
   const { backend, skipped, model, loaded } = setup;
   if (loaded.fetched?.cacheError) {
     io.stderr(`strotss: warning: the weights work but could not be cached: ${loaded.fetched.cacheError.message}\n`);
@@ -129,10 +141,22 @@ function announceSetup(args: RunArgs, io: CliIO, setup: ResolvedBackend & { mode
   if (loaded.fetched) io.stderr(`strotss: weights ${loaded.fetched.fromCache ? 'from the cache' : 'downloaded'}: ${loaded.location}\n`);
 }
 
-/** Shows the job's events (JSON lines, progress, warnings) and hands its previews to `writer`. */
-function followJob(job: StyleTransferJob, args: RunArgs, io: CliIO, progress: ProgressReporter | undefined, writer: OutputWriter): void {
+/** Shows the job's events (JSON lines, progress, warnings) and hands its previews to `writer`, its checkpoints to `checkpoints`. */
+function followJob(
+  job: StyleTransferJob,
+  args: RunArgs,
+  io: CliIO,
+  progress: ProgressReporter | undefined,
+  writer: OutputWriter,
+  checkpoints?: OutputWriter<StrotssCheckpoint>,
+): void {
   let scales = 1;
   job.onEvent((event: StyleTransferEvent) => {
+    if (event.type === 'checkpoint') {
+      checkpoints?.write(event.checkpoint, `scale ${event.scale}/${scales}, iteration ${event.iteration}`);
+      if (args.json) io.stdout(JSON.stringify({ type: 'checkpoint', reason: event.reason, scale: event.scale, iteration: event.iteration, file: args.checkpoint }));
+      return;
+    }
     if (args.json && event.type !== 'done') io.stdout(jsonLine(event, args.output));
     if (event.type === 'warning') {
       progress?.finish();
@@ -144,20 +168,32 @@ function followJob(job: StyleTransferJob, args: RunArgs, io: CliIO, progress: Pr
   });
 }
 
-/** Reports an interrupted run (what the output file holds, if anything) and returns 130. */
-function interrupted(args: RunArgs, io: CliIO, kept: string | undefined): number {
-  if (args.json) io.stdout(JSON.stringify({ type: 'interrupted', output: kept ? args.output : null, kept: kept ?? null }));
+/** Reports an interrupted run (what the output file holds, if anything, and the checkpoint) and returns 130. */
+function interrupted(args: RunArgs, io: CliIO, kept: string | undefined, checkpoint: string | undefined): number {
+  if (args.json) io.stdout(JSON.stringify({ type: 'interrupted', output: kept ? args.output : null, kept: kept ?? null, checkpoint: checkpoint ?? null }));
   io.stderr(kept ? `strotss: interrupted; ${args.output} holds the last preview (${kept}).\n` : `strotss: interrupted; ${args.output} was not written.\n`);
+  if (checkpoint) io.stderr(`strotss: checkpoint ${args.checkpoint} (${checkpoint}); continue with --resume ${args.checkpoint}.\n`);
   return 130;
+}
+
+/** The job options for --checkpoint / --checkpoint-every / --resume (a resumed run takes the options it leaves out from the file). */
+async function checkpointOptions(args: RunArgs): Promise<Pick<StyleTransferOptions, 'checkpointOnCancel' | 'resume'>> {
+  return { checkpointOnCancel: args.checkpoint !== undefined, resume: args.resume ? await readCheckpointFile(args.resume) : undefined };
+}
+
+/** Where the weights come from: $STROTSS_WEIGHTS / the cache, overridden by --weights and --offline. */
+export function weightsSettings(args: Pick<RunArgs, 'weights' | 'offline'>, io: CliIO): NodeWeightsOptions {
+  const settings: NodeWeightsOptions = weightsOptionsFromEnv(io.env);
+  if (args.weights) settings.weights = args.weights;
+  if (args.offline) settings.offline = true;
+  return settings;
 }
 
 /** Runs a style transfer; returns the exit code (0 ok, 130 interrupted) or throws the error to report. */
 export async function runStyleTransfer(args: RunArgs, resolved: ResolvedOptions, io: CliIO): Promise<number> {
   const t0 = Date.now();
   checkOutput(args.output);
-  const settings: NodeWeightsOptions = weightsOptionsFromEnv(io.env);
-  if (args.weights) settings.weights = args.weights;
-  if (args.offline) settings.offline = true;
+  const settings = weightsSettings(args, io);
   // Offline without local weights: fail now, before any image is decoded, unless the cache has them.
   let early: LoadedWeights | undefined;
   if (!settings.weights && settings.offline) early = await loadWeights((args.model as FeatureExtractorId | undefined) ?? 'vgg16', settings);
@@ -168,8 +204,12 @@ export async function runStyleTransfer(args: RunArgs, resolved: ResolvedOptions,
     if (interrupt.signal.aborted) throw new StyleTransferAbortError();
   };
   const writer = new OutputWriter(args.output);
+  const checkpoints = args.checkpoint ? new OutputWriter(args.checkpoint, writeCheckpointFile) : undefined;
   let progress: ProgressReporter | undefined;
   try {
+    const saved = await checkpointOptions(args);
+    // Resumed: the options not on the command line are the checkpoint's (core checks the rest against it).
+    if (saved.resume) resolved = resolveOptions({ ...explicitOptions(args), resume: saved.resume } as StyleTransferOptions);
     const { content, style, guidance } = await readInputs(args, resolved);
     const model = await chooseModel(args, settings.weights);
     checkpoint();
@@ -185,10 +225,21 @@ export async function runStyleTransfer(args: RunArgs, resolved: ResolvedOptions,
     checkpoint();
     announceSetup(args, io, { backend, skipped, model, loaded });
     // The user's own values: stylize() fills in the defaults (of --preset) itself.
-    const job = stylize({ ...explicitOptions(args), content, style, weights: loaded.weights, model, guidance, backend: backend.id, signal: interrupt.signal });
-    followJob(job, args, io, progress, writer);
+    const job = stylize({
+      ...explicitOptions(args),
+      ...saved,
+      content,
+      style,
+      weights: loaded.weights,
+      model: args.model || !saved.resume ? model : undefined,
+      guidance,
+      backend: backend.id,
+      signal: interrupt.signal,
+    });
+    followJob(job, args, io, progress, writer, checkpoints);
     const image = await job.result;
     await writer.settle();
+    await checkpoints?.settle();
     await writeOutput(args.output, image);
     const seconds = (Date.now() - t0) / 1000;
     progress?.finish();
@@ -200,7 +251,8 @@ export async function runStyleTransfer(args: RunArgs, resolved: ResolvedOptions,
     progress?.finish();
     // A preview write in flight finishes (atomically) before we report what the output file holds.
     await writer.settle().catch(() => undefined);
-    if (e instanceof StyleTransferAbortError) return interrupted(args, io, writer.written);
+    await checkpoints?.settle();
+    if (e instanceof StyleTransferAbortError) return interrupted(args, io, writer.written, checkpoints?.written);
     if (writer.written) io.stderr(`strotss: ${args.output} holds the last preview (${writer.written}).\n`);
     throw e;
   } finally {

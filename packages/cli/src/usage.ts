@@ -34,6 +34,7 @@ export function usageText(backendIds: readonly string[]): string {
   return `Usage:
   strotss <content> <style> -o <out.png> [options]
   strotss <content> --style a.jpg --style b.jpg [--style-weights 0.7,0.3] -o <out.png> [options]
+  strotss frames <dir> <style> -o <dir> [--independent] [options]
   strotss backends [--json] [--verbose]
   strotss weights fetch|path|verify [--model NAME] [--json]
   strotss weights convert <model.json|file.safetensors|folder> [--model NAME] [--float16] [-o out.safetensors]
@@ -66,6 +67,13 @@ Options (before or after the image paths):
                            (default auto: the first available in that order;
                            \`strotss backends\` says why one is not)
       --preview-every N    write the current image to the output every N iterations
+      --checkpoint FILE    save the run's state to FILE on Ctrl-C (and with --checkpoint-every)
+      --checkpoint-every N also save it every N iterations of each scale
+      --resume FILE        continue from a checkpoint: same images, weights and backend; the
+                           options not given are the checkpoint's; the result is the same bytes
+                           as a run never stopped
+      --independent        frames: start every frame from the style's colour instead of from
+                           the previous frame's result (for comparison; less stable)
       --json               one JSON object per line on stdout for every event
       --verbose            show what backends printed while starting, and stack traces of
                            unexpected errors

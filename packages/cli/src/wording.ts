@@ -23,6 +23,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   preserveColor: '--preserve-color',
   points: '--point',
   'points.weight': '--point-weight',
+  checkpointEvery: '--checkpoint-every',
+  resume: '--resume',
 };
 
 /** The inputs a message can name (`content`, `style`, `style.1`… for further styles, `guidance.content`, `guidance.style`) and the paths the user gave. */

@@ -24,6 +24,8 @@ export class JobProgress {
         return { preview: event.image };
       case 'warning':
         return { warnings: [...(snapshot.warnings ?? []), event] };
+      case 'checkpoint':
+        return { checkpoint: event.checkpoint };
       case 'done':
         return { status: 'done', progress: 1, result: event.image, etaSeconds: 0 };
     }

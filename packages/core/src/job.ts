@@ -12,6 +12,8 @@ import type { VggWeights } from './model/presets.js';
 import { scaledSize } from './ops/resize.js';
 import { JobProgress } from './job-progress.js';
 import type { ResolvedOptions } from './strotss/options.js';
+import { checkResumable, type RunFingerprint, type StrotssCheckpoint } from './strotss/checkpoint.js';
+import { runFingerprint } from './strotss/run-fingerprint.js';
 
 /**
  * Where a job is. `queued`: another job of this process holds the engine (jobs run one at a time);
@@ -40,6 +42,8 @@ export interface JobSnapshot {
   seed?: number;
   /** While queued: jobs ahead of this one (the running one included). */
   queuedBehind?: number;
+  /** The latest checkpoint (docs/guide/resume.md): with `checkpointEvery`, `checkpointOnCancel` or `requestCheckpoint()`. */
+  checkpoint?: StrotssCheckpoint;
   /** Warnings so far (tiny images, guidance regions that vanish at a scale, …). */
   warnings?: ReadonlyArray<Extract<StyleTransferEvent, { type: 'warning' }>>;
 }
@@ -59,12 +63,17 @@ export class StyleTransferJob {
   private readonly progress = new JobProgress();
   /** Tensors this job allocated and did not free (counted when it settles; 0 for a correct job). */
   leakedTensors = 0;
+  /** The last checkpoint this job took (docs/guide/resume.md), if any. */
+  lastCheckpoint?: StrotssCheckpoint;
+  private checkpointWaiters: Array<{ resolve: (c: StrotssCheckpoint) => void; reject: (e: Error) => void }> = [];
+  private injectedSampling = false;
 
   constructor(options: StyleTransferOptions) {
     if (options.signal) {
       if (options.signal.aborted) this.controller.abort();
       else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
     }
+    this.injectedSampling = options.samplingPlan != null;
     this.result = this.run(options);
     // The promise is observed through subscribe() too; avoid an unhandled rejection warning.
     this.result.catch(() => undefined);
@@ -88,6 +97,20 @@ export class StyleTransferJob {
   /** Stops the job at the next iteration boundary; `result` rejects with StyleTransferAbortError. */
   cancel(): void {
     this.controller.abort();
+  }
+
+  /**
+   * Asks for a checkpoint at the next iteration boundary; resolves with it (also delivered as a
+   * 'checkpoint' event). Rejects when the job ends before one is reached or injects its samplingPlan.
+   */
+  requestCheckpoint(): Promise<StrotssCheckpoint> {
+    if (this.injectedSampling) {
+      return Promise.reject(new InvalidOptionError('A job with an injected samplingPlan cannot be checkpointed; pass a seed instead.', { details: { option: 'samplingPlan' } }));
+    }
+    if (['done', 'error', 'cancelled'].includes(this.snapshot.status)) {
+      return Promise.reject(new Error(`The job is ${this.snapshot.status}; there is nothing left to checkpoint.`));
+    }
+    return new Promise((resolve, reject) => this.checkpointWaiters.push({ resolve, reject }));
   }
 
   /** The job's AbortSignal. */
@@ -122,6 +145,9 @@ export class StyleTransferJob {
       backend.checkWorkload?.(jobWorkload(resolved, options.content, options.style));
       const weights = await this.loadWeights(options);
       checkWeightsFitModel(weights, resolved.model);
+      let fingerprint: RunFingerprint | undefined;
+      const fingerprintOnce = () => (fingerprint ??= runFingerprint(backend.id, resolved, { ...options, weights }));
+      if (options.resume) checkResumable(options.resume, fingerprintOnce());
       if (signal.aborted) throw new StyleTransferAbortError();
       this.update({ status: 'running' });
       return await this.follow(
@@ -135,6 +161,16 @@ export class StyleTransferJob {
           points: options.points,
           signal,
           readbackLag: backend.readbackLag,
+          resume: options.resume,
+          init: options.init,
+          checkpoints: options.samplingPlan
+            ? undefined
+            : {
+                every: resolved.checkpointEvery,
+                onCancel: options.checkpointOnCancel ?? false,
+                requested: () => this.checkpointWaiters.length > 0,
+                fingerprint: fingerprintOnce,
+              },
         }),
       );
     } catch (e) {
@@ -152,6 +188,7 @@ export class StyleTransferJob {
         if (leaked > 0 && typeof console !== 'undefined') console.warn(`strotss: ${leaked} tensors leaked by a job`);
       }
       release?.();
+      for (const w of this.checkpointWaiters.splice(0)) w.reject(new Error(`The job ended (${this.snapshot.status}) before an iteration boundary where a checkpoint could be taken.`));
     }
   }
 
@@ -168,6 +205,10 @@ export class StyleTransferJob {
   private record(event: StyleTransferEvent): void {
     this.emit(event);
     this.update(this.progress.patch(event, this.snapshot));
+    if (event.type === 'checkpoint') {
+      this.lastCheckpoint = event.checkpoint;
+      for (const w of this.checkpointWaiters.splice(0)) w.resolve(event.checkpoint);
+    }
   }
 
   private async loadWeights(options: StyleTransferOptions): Promise<VggWeights> {
@@ -203,6 +244,12 @@ function checkJobInputs(options: StyleTransferOptions, resolved: ResolvedOptions
     throw new InvalidOptionError('weights is missing; pass loaded VGG weights or a loader (e.g. vggWeightsLoader()).', { details: { option: 'weights' } });
   }
   if (typeof options.weights !== 'function') checkWeightsFitModel(options.weights, resolved.model);
+  if (options.init) assertRgbaImage(options.init, 'initial image', 'init');
+  if (options.samplingPlan && (options.resume || options.checkpointOnCancel || resolved.checkpointEvery)) {
+    throw new InvalidOptionError('Checkpoints need the seeded sampler: drop samplingPlan (injected choices cannot be saved) and pass a seed.', {
+      details: { option: 'samplingPlan' },
+    });
+  }
 }
 
 /** Throws when `weights` were made for another feature extractor than `model` (VGG19 weights read as VGG16 run silently wrong). */

@@ -21,7 +21,10 @@ import { chooseRunPlace, inBrowserPage, type WorkerOption } from './run-place.js
 /** What `start()` takes for the style: one image, or several with their shares of the style samples. */
 export type StyleImageInput = ImageInput | readonly { image: ImageInput; weight: number }[];
 
-/** Job options without the images, which `start` takes, plus where and how the job runs. */
+/**
+ * Job options without the images, which `start` takes, plus where and how the job runs. Checkpoints
+ * (`checkpointEvery`, `checkpointOnCancel`, `resume`) and `init` pass through; the latest checkpoint is `snapshot.checkpoint`.
+ */
 export interface UseStyleTransferOptions extends Omit<StyleTransferOptions, 'content' | 'style' | 'signal' | 'weights' | 'samplingPlan'> {
   /** Weights as data (`{ url }`, `{ download: {} }`, loaded weights; runs in the worker) or a loader function (this thread only). */
   weights: WeightsInput | WeightsSpec;

@@ -5,6 +5,8 @@ export interface RmspropOptions {
   learningRate: number;
   decay?: number;
   epsilon?: number;
+  /** Running averages to continue from (a checkpoint's), one per parameter; default zeros (a fresh optimiser). */
+  squareAvg?: readonly tf.Tensor[];
 }
 
 /**
@@ -21,7 +23,7 @@ export class TorchRmsprop {
     this.lr = options.learningRate;
     this.decay = options.decay ?? 0.99;
     this.epsilon = options.epsilon ?? 1e-8;
-    this.squareAvg = params.map((p) => tf.keep(tf.zerosLike(p)));
+    this.squareAvg = params.map((p, i) => tf.keep(options.squareAvg ? tf.clone(options.squareAvg[i]) : tf.zerosLike(p)));
   }
 
   /** Returns the updated parameters (new tensors; the caller disposes the old ones) and updates the running averages. */

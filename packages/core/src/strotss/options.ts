@@ -7,6 +7,7 @@ import type { RegionGuidance } from './guidance.js';
 import type { PointGuidance } from './point-guidance.js';
 import type { StyleInput } from './styles.js';
 import type { SamplerMode, SamplingPlan } from './sampling.js';
+import type { StrotssCheckpoint } from './checkpoint.js';
 
 /** Weights given directly, or a loader called once when the job starts (progress via `report`). */
 export type WeightsInput = VggWeights | ((report: (loaded: number, total: number) => void) => Promise<VggWeights>);
@@ -83,6 +84,17 @@ export interface StyleTransferOptions {
   styleDraws?: number;
   styleSamplesPerDraw?: number;
   pyramidLevels?: number;
+  /** Take a checkpoint ('checkpoint' event) every this many iterations of each scale (0 = never; default 0). */
+  checkpointEvery?: number;
+  /** Take a checkpoint when the job is cancelled, at the next iteration boundary, before it stops (default false). */
+  checkpointOnCancel?: boolean;
+  /**
+   * Continue from this checkpoint (docs/guide/resume.md): the result is identical to the run that was
+   * never stopped, on the same backend. Options not given are taken from it; given ones must match it.
+   */
+  resume?: StrotssCheckpoint;
+  /** The image the first scale starts from instead of the style's mean colour (e.g. the previous frame's result; any size). */
+  init?: RgbaImage;
 }
 
 /** Options with every default filled in and checked. */
@@ -102,6 +114,7 @@ export interface ResolvedOptions {
   styleDraws: number;
   styleSamplesPerDraw: number;
   pyramidLevels: number;
+  checkpointEvery: number;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, fix: string): number {
@@ -140,6 +153,7 @@ function checkScaleCount(size: number, scales: number | undefined): void {
 
 /** Fills in defaults and validates; throws InvalidOptionError naming the value and the fix. */
 export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
+  options = withCheckpointOptions(options);
   const id = options.model ?? 'vgg16';
   // Own keys only: an inherited name such as 'toString' must not pass as a preset.
   const model = typeof id === 'object' ? id : Object.hasOwn(FEATURE_EXTRACTORS, id) ? FEATURE_EXTRACTORS[id] : undefined;
@@ -186,5 +200,20 @@ export function resolveOptions(options: StyleTransferOptions): ResolvedOptions {
     styleDraws: positiveInteger('styleDraws', options.styleDraws, preset.styleDraws, 'default 5'),
     styleSamplesPerDraw: positiveInteger('styleSamplesPerDraw', options.styleSamplesPerDraw, preset.styleSamplesPerDraw, 'default 1000'),
     pyramidLevels: positiveInteger('pyramidLevels', options.pyramidLevels, 5, 'default 5'),
+    checkpointEvery:
+      options.checkpointEvery === undefined || options.checkpointEvery === 0
+        ? 0
+        : positiveInteger('checkpointEvery', options.checkpointEvery, 0, '0 turns periodic checkpoints off'),
   };
+}
+
+/** `options` with every result-changing option it leaves out taken from the checkpoint it resumes. */
+function withCheckpointOptions(options: StyleTransferOptions): StyleTransferOptions {
+  const saved = options.resume?.fingerprint?.options;
+  if (!saved) return options;
+  const filled: Record<string, unknown> = { ...options };
+  for (const [key, value] of Object.entries(saved)) {
+    if (filled[key] === undefined && value !== null) filled[key] = value;
+  }
+  return filled as unknown as StyleTransferOptions;
 }

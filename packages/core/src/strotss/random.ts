@@ -3,8 +3,19 @@ export interface Random {
   next(): number;
 }
 
+/** The four 32-bit words of an sfc32 generator: where its sequence stands (for checkpoints). */
+export type RandomState = [number, number, number, number];
+
+/** A {@link Random} whose position can be read and set, so a resumed run draws the same numbers. */
+export interface StatefulRandom extends Random {
+  /** The generator's current state (a copy). */
+  getState(): RandomState;
+  /** Moves the generator to `state` (from {@link StatefulRandom.getState}). */
+  setState(state: Readonly<RandomState>): void;
+}
+
 /** sfc32 seeded through splitmix32: fast, 128-bit state, good enough for shuffles (not cryptographic). */
-export function seededRandom(seed: number): Random {
+export function seededRandom(seed: number): StatefulRandom {
   let s = seed >>> 0;
   const splitmix = () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -26,6 +37,10 @@ export function seededRandom(seed: number): Random {
       c = ((c << 21) | (c >>> 11)) >>> 0;
       c = (c + t) >>> 0;
       return t / 4294967296;
+    },
+    getState: () => [a, b, c, d],
+    setState([a0, b0, c0, d0]) {
+      [a, b, c, d] = [a0 >>> 0, b0 >>> 0, c0 >>> 0, d0 >>> 0];
     },
   };
 }

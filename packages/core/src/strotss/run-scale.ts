@@ -11,6 +11,8 @@ import { TorchRmsprop } from '../ops/rmsprop.js';
 import { gridCandidates, gridStrides, maskPixels, OutputSampler, type SamplingPlan } from './sampling.js';
 import { ContentSampleTable } from './content-samples.js';
 import type { ScalePlan } from './schedule.js';
+import type { HostTensor } from './checkpoint.js';
+import type { RandomState } from './random.js';
 
 /** One of several style images at this scale and its share (the shares sum to 1). */
 export interface ScaleStyle {
@@ -37,8 +39,15 @@ export interface ScaleInputs {
   style: tf.Tensor4D | readonly ScaleStyle[];
   /** Point guidance at this scale (spec §11.2); its style points are in the (first) style image. */
   points?: ScalePoints;
-  /** The initial image of this scale (spec §5). */
-  init: tf.Tensor4D;
+  /** The initial image of this scale (spec §5); not needed when `resume` is given. */
+  init?: tf.Tensor4D;
+  /** Continue this scale from a checkpoint's state instead of starting it from `init`. */
+  resume?: ScaleResume;
+  /**
+   * Asked before each iteration: whether to hand out the scale's state there (a {@link ScaleState},
+   * for a checkpoint). The loss values still in flight are handed out first.
+   */
+  stateAt?: (iteration: number) => boolean;
   plan: ScalePlan;
   regions: readonly ScaleRegion[];
   sampling: SamplingPlan;
@@ -72,6 +81,29 @@ export interface StepValues {
   palette: number;
   /** The point-guidance term ℓ_points (spec §11.2), present with point guidance. */
   points?: number;
+}
+
+/** The state of a scale before iteration `iteration`: what a resumed scale needs to continue identically. */
+export interface ScaleState {
+  kind: 'scale-state';
+  iteration: number;
+  levels: HostTensor[];
+  squareAvg: HostTensor[];
+  /** The sampling plan's random state here (absent for plans without one). */
+  random?: RandomState;
+}
+
+/** Where a resumed scale continues: its next iteration, pyramid and RMSprop state, and the random state expected there. */
+export interface ScaleResume {
+  iteration: number;
+  levels: readonly HostTensor[];
+  squareAvg: readonly HostTensor[];
+  random: RandomState;
+}
+
+/** Whether a value of {@link optimiseScale} is the scale's state rather than a step's losses. */
+export function isScaleState(value: StepValues | ScaleState): value is ScaleState {
+  return (value as ScaleState).kind === 'scale-state';
 }
 
 /** Tensors of one iteration for tests and diagnostics; valid only during the callback. */
@@ -161,24 +193,31 @@ function prepareRegions(inputs: ScaleInputs): RegionState[] {
 
 /**
  * Optimises one scale (spec §20): RMSprop over the Laplacian pyramid of `init`, yielding the
- * loss of every iteration. Returns the image synthesised at the start of the last iteration
- * (the reference's off-by-one, spec §10); the caller owns it.
+ * loss of every iteration (and the scale's state where `stateAt` asks). Returns the image
+ * synthesised at the start of the last iteration (the reference's off-by-one, spec §10); the
+ * caller owns it.
  */
 export async function* optimiseScale(
   inputs: ScaleInputs,
   trace?: (t: IterationTrace) => void,
-): AsyncGenerator<StepValues, tf.Tensor4D, void> {
+): AsyncGenerator<StepValues | ScaleState, tf.Tensor4D, void> {
   const { extractor, plan } = inputs;
   const regions = prepareRegions(inputs);
   const points = preparePoints(inputs);
-  let levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
-  const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate });
+  const start = startingPoint(inputs, regions);
+  let levels = start.levels;
+  const optimiser = start.optimiser;
   // A trace hands out tensors of the step it describes: no lag there.
   const lag = trace ? 0 : Math.max(0, inputs.readbackLag ?? 0);
   const pending: PendingStep[] = [];
   let lastX: tf.Tensor4D | undefined;
   try {
-    for (let t = 0; t < plan.iterations; t++) {
+    for (let t = start.iteration; t < plan.iterations; t++) {
+      if (inputs.stateAt?.(t)) {
+        // A consistent point: every step before t is applied and its values handed out.
+        while (pending.length > 0) yield await finishRead(pending.shift()!);
+        yield await scaleState(t, levels, optimiser, inputs.sampling);
+      }
       const locations = regions.map((r) => r.sampler.next(t));
       const contentSamples = regions.map((r, i) => r.content.samples(locations[i]));
       const wantImage = inputs.imageAt?.(t) ?? false;
@@ -222,6 +261,42 @@ export async function* optimiseScale(
       r.content.dispose();
     }
   }
+}
+
+/**
+ * The pyramid, optimiser and first iteration of a scale: fresh from `init`, or a checkpoint's state,
+ * with the samplers replayed up to it (their shuffles are cumulative, spec §8.1) and the random
+ * state checked against the one the checkpoint recorded.
+ */
+function startingPoint(inputs: ScaleInputs, regions: readonly RegionState[]): { levels: tf.Tensor4D[]; optimiser: TorchRmsprop; iteration: number } {
+  const { resume, plan } = inputs;
+  if (!resume) {
+    if (!inputs.init) throw new Error('optimiseScale needs `init` or `resume`');
+    const levels = laplacianPyramid(inputs.init, inputs.pyramidLevels);
+    return { levels, optimiser: new TorchRmsprop(levels, { learningRate: plan.learningRate }), iteration: 0 };
+  }
+  for (let t = 0; t < resume.iteration; t++) for (const r of regions) r.sampler.next(t);
+  const now = inputs.sampling.getRandomState?.();
+  if (!now || now.some((v, i) => v !== resume.random[i])) {
+    throw new Error(`the sampler does not reach the checkpoint's random state at scale ${plan.index}, iteration ${resume.iteration}`);
+  }
+  const levels = resume.levels.map((t) => tf.tensor4d(t.data, t.shape as [number, number, number, number]));
+  const squareAvg = resume.squareAvg.map((t) => tf.tensor(t.data, t.shape));
+  const optimiser = new TorchRmsprop(levels, { learningRate: plan.learningRate, squareAvg });
+  tf.dispose(squareAvg);
+  return { levels, optimiser, iteration: resume.iteration };
+}
+
+/** Reads the pyramid and RMSprop state to the host (a checkpoint's tensors). */
+async function scaleState(iteration: number, levels: readonly tf.Tensor[], optimiser: TorchRmsprop, sampling: SamplingPlan): Promise<ScaleState> {
+  const host = async (t: tf.Tensor): Promise<HostTensor> => ({ shape: [...t.shape], data: Float32Array.from(await t.data()) });
+  return {
+    kind: 'scale-state',
+    iteration,
+    levels: await Promise.all(levels.map(host)),
+    squareAvg: await Promise.all(optimiser.state.map(host)),
+    random: sampling.getRandomState?.(),
+  };
 }
 
 /** One step's loss terms on their way to the host, with the image handed out with them. */

@@ -1,5 +1,5 @@
 import type { Locations } from '../ops/hypercolumns.js';
-import { randomInt, randomPermutation, seededRandom, type Random } from './random.js';
+import { randomInt, randomPermutation, seededRandom, type RandomState } from './random.js';
 
 /** How output/content locations are reshuffled each iteration (spec §8.1). */
 export type SamplerMode = 'paired' | 'reference';
@@ -28,12 +28,18 @@ export interface SamplingPlan {
    * `image` is the style image's index when there are several (absent for the first).
    */
   styleDraw(ctx: SamplingContext & { draw: number; image?: number }, pixels: Locations, take: number): Locations;
+  /** Where the plan's random sequence stands; absent for plans that cannot be checkpointed (injected choices). */
+  getRandomState?(): RandomState;
+  /** Moves the plan's random sequence to `state` (resume from a checkpoint). */
+  setRandomState?(state: Readonly<RandomState>): void;
 }
 
 /** The random choices of a seeded run; `mode` says whether rows and columns are shuffled together. */
 export function seededSamplingPlan(seed: number, mode: SamplerMode = 'paired'): SamplingPlan {
-  const random: Random = seededRandom(seed);
+  const random = seededRandom(seed);
   return {
+    getRandomState: () => random.getState(),
+    setRandomState: (state) => random.setState(state),
     gridOffsets: (_ctx, [sr, sc]) => [randomInt(random, sr), randomInt(random, sc)],
     iterationPermutations: (_ctx, count) => {
       const rows = randomPermutation(random, count);

@@ -4,7 +4,7 @@ import { VggFeatureExtractor } from '../model/vgg.js';
 import type { FeatureExtractorPreset, VggWeights } from '../model/presets.js';
 import { laplacianPyramid } from '../ops/pyramid.js';
 import { gridCandidates, gridStrides, type SamplingPlan } from '../strotss/sampling.js';
-import { optimiseScale, type IterationTrace } from '../strotss/run-scale.js';
+import { isScaleState, optimiseScale, type IterationTrace } from '../strotss/run-scale.js';
 import { initialImage } from '../strotss/stylize.js';
 import { check, type CheckResult } from './compare.js';
 import type { FixtureCase, FixtureTensor, ReferenceFixtures } from './fixtures.js';
@@ -145,6 +145,7 @@ export async function runE2eFixture(
       break;
     }
     const v = next.value;
+    if (isScaleState(v)) continue;
     losses.push([v.loss, v.content, v.remd, v.moment, v.palette]);
   }
   const read = async (t: tf.Tensor) => {
