@@ -12,4 +12,4 @@ export { CacheStorageWeightsCache, type CacheStorageLike } from './browser-weigh
 export type { Gpu, GpuAdapter, GpuAdapterInfo, GpuDevice, GpuLimits, GpuRequestAdapterOptions } from './gpu-types.js';
 
 registerBackend(createWebGpuBackend());
-export { registerWebGpuKernels } from './kernels/image-objective-kernel.js';
+export { registerWebGpuKernels } from './kernels/register.js';

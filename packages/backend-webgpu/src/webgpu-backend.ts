@@ -4,7 +4,7 @@ import { checkActivationFits } from './activation-limits.js';
 import { openDevice } from './device.js';
 import type { GpuDevice } from './gpu-types.js';
 import { importFailureReason, type ModuleImporter } from './import-module.js';
-import { registerWebGpuKernels } from './kernels/image-objective-kernel.js';
+import { registerWebGpuKernels } from './kernels/register.js';
 
 /** Options of {@link createWebGpuBackend}. */
 export interface WebGpuBackendOptions {

@@ -1,8 +1,9 @@
 // The webgpu variants of the core's fused kernels (GPU speed issue) against the core's defaults on
-// the same backend: the terms and the loss's gradient within float32 tolerances.
+// the same backend: the terms and the loss's gradient within float32 tolerances. (The ImageObjective
+// comparison checks the VGG, lookups and backward: its ops path runs the Objective kernel, checked first.)
 import { describe, expect, it } from 'vitest';
 import { convLayers, imageObjective, imageObjectiveOnOps, resolveBackend, tf, VGG16, VggFeatureExtractor, type VggWeights } from '@strotss/core';
-import { fusedObjectiveTerms, objectiveTermsOnOps, prepareStyleSamples, stackTerms } from '@strotss/core/ops';
+import { fusedObjectiveTerms, objectiveTermsOnOps, prepareStyleSamples, rmspropStep, stackTerms } from '@strotss/core/ops';
 import { webgpuSkipReason } from '../../../test-support/webgpu.js';
 
 const skip = await webgpuSkipReason('fused webgpu kernels');
@@ -27,7 +28,7 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Synthetic VGG16 weights (He-scaled, seeded). */
 function vgg16Weights(): VggWeights {
-  const weights: VggWeights = {};
+  const weights: Record<string, VggWeights[string]> = {};
   convLayers(VGG16).forEach((l, k) => {
     const fanIn = 9 * l.inChannels;
     const bound = Math.sqrt(6 / fanIn);
@@ -37,6 +38,17 @@ function vgg16Weights(): VggWeights {
 }
 
 describe.skipIf(skip)('webgpu fused kernels vs the core defaults', () => {
+  it('StrotssRmspropStep: PyTorch RMSprop (v = ρv + (1−ρ)g², p − lr·g/(√v + ε))', async () => {
+    await resolveBackend('webgpu');
+    const [p, g, v] = [values(300, 21, -1, 1), values(300, 22, -1, 1), values(300, 23, 0, 1)];
+    const options = { learningRate: 0.3, decay: 0.99, epsilon: 1e-8 };
+    const [next, avg] = rmspropStep(tf.tensor1d(p), tf.tensor1d(g), tf.tensor1d(v), options);
+    const expectedAvg = v.map((x, i) => 0.99 * x + 0.01 * g[i] * g[i]);
+    const expectedNext = p.map((x, i) => x - (0.3 * g[i]) / (Math.sqrt(expectedAvg[i]) + 1e-8));
+    expect(relativeError(await avg.data(), expectedAvg)).toBeLessThan(1e-6);
+    expect(relativeError(await next.data(), expectedNext)).toBeLessThan(1e-6);
+  });
+
   it('StrotssObjective: the five terms and dLoss/dA', async () => {
     await resolveBackend('webgpu');
     const [n, m, d] = [48, 80, 24];

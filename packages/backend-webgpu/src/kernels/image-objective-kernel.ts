@@ -1,26 +1,15 @@
-// The webgpu variants of the core's fused named kernels (GPU speed issue): StrotssImageObjective
+// The webgpu variants of the core's fused objective kernels (GPU speed issue): StrotssImageObjective
 // (VGG forward, lookups, the objective and the whole backward of one iteration) and
 // StrotssObjective (the terms and dLoss/dA of given samples), from the programs of this folder,
 // TF.js' convolutions, pools, matrix products and ScatterNd — no autograd tape.
-import { tf, StrotssKernel, type FeatureExtractorPreset } from '@strotss/core';
+import { tf, type FeatureExtractorPreset } from '@strotss/core';
 import type { Locations } from '@strotss/core/ops';
 import { bilinearColumns, bilinearColumnsBackward, uploadCorners, type Corners } from './lookup-programs.js';
 import { objectivePass, type ObjectiveInputs } from './objective-pass.js';
-import type { ProgramBackend } from './program.js';
+import { handOver, type ProgramBackend } from './program.js';
 import { preprocess, preprocessBackward, vggBackward, vggForward } from './vgg-passes.js';
 
 type Inputs = Record<string, tf.Tensor>;
-
-/** What a kernel returns to the engine: tensors made in a tidy handed over as TensorInfos (one more reference each). */
-function handOver(backend: unknown, outputs: tf.Tensor[]): tf.TensorInfo[] {
-  const b = backend as { incRef(dataId: object): void };
-  return outputs.map((t) => {
-    b.incRef(t.dataId);
-    const info = { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
-    t.dispose();
-    return info;
-  });
-}
 
 /** Region `r`'s objective inputs from the kernel's inputs (core `styleKernelInputs` names), with samples `A`. */
 function regionInputs(inputs: Inputs, A: tf.Tensor2D, suffix: string, content: string): ObjectiveInputs {
@@ -36,7 +25,7 @@ function regionInputs(inputs: Inputs, A: tf.Tensor2D, suffix: string, content: s
 }
 
 /** StrotssObjective: `[terms[5], dLoss/dA]`. */
-const objectiveKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+export const objectiveKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const { alpha, epsilon } = attrs as unknown as { alpha: number; epsilon: number };
   const x = inputs as unknown as Inputs;
   const outputs = tf.tidy(() => {
@@ -66,7 +55,7 @@ interface TapLookup {
 }
 
 /** StrotssImageObjective: `[terms[5] averaged over regions, dLoss/dImage]` (spec §20). */
-const imageObjectiveKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+export const imageObjectiveKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const { preset, locations, alpha, epsilon } = attrs as unknown as { preset: FeatureExtractorPreset; locations: Locations[]; alpha: number; epsilon: number };
   const x = inputs as unknown as Inputs;
   const gpu = backend as unknown as ProgramBackend;
@@ -100,14 +89,3 @@ const imageObjectiveKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   });
   return handOver(backend, outputs);
 };
-
-/** Registers this package's kernels for the `webgpu` backend (idempotent; call once the backend exists). */
-export function registerWebGpuKernels(backendName = 'webgpu'): void {
-  const kernels: Record<string, tf.KernelFunc> = {
-    [StrotssKernel.Objective]: objectiveKernel,
-    [StrotssKernel.ImageObjective]: imageObjectiveKernel,
-  };
-  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
-    if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
-  }
-}

@@ -84,3 +84,14 @@ export function runProgram(backend: ProgramBackend, spec: ProgramSpec): tf.Tenso
   const info = backend.runWebGPUProgram(program, inputs, 'float32');
   return tf.engine().makeTensorFromTensorInfo(info);
 }
+
+/** Kernel outputs made as tensors handed to the engine as TensorInfos: one more reference each, then ours released. */
+export function handOver(backend: unknown, outputs: tf.Tensor[]): tf.TensorInfo[] {
+  const b = backend as { incRef(dataId: object): void };
+  return outputs.map((t) => {
+    b.incRef(t.dataId);
+    const info = { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+    t.dispose();
+    return info;
+  });
+}

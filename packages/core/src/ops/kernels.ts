@@ -24,6 +24,8 @@ export const StrotssKernel = {
   Objective: 'StrotssObjective',
   /** One iteration's terms for an image and their gradient w.r.t. the image (VGG + lookups + §9). Default: TF.js ops and autograd. */
   ImageObjective: 'StrotssImageObjective',
+  /** One PyTorch RMSprop step of a parameter → `[parameter, squareAvg]` (spec §10). Default: TF.js ops. */
+  RmspropStep: 'StrotssRmspropStep',
 } as const;
 
 export type StrotssKernelName = (typeof StrotssKernel)[keyof typeof StrotssKernel];
