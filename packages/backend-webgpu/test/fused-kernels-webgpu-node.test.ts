@@ -2,8 +2,8 @@
 // the same backend: the terms and the loss's gradient within float32 tolerances. (The ImageObjective
 // comparison checks the VGG, lookups and backward: its ops path runs the Objective kernel, checked first.)
 import { describe, expect, it } from 'vitest';
-import { convLayers, imageObjective, imageObjectiveOnOps, resolveBackend, tf, VGG16, VggFeatureExtractor, type VggWeights } from '@strotss/core';
-import { fusedObjectiveTerms, objectiveTermsOnOps, prepareStyleSamples, rmspropStep, stackTerms } from '@strotss/core/ops';
+import { convLayers, hasBackendKernel, imageObjective, StrotssKernel, imageObjectiveOnOps, resolveBackend, tf, VGG16, VggFeatureExtractor, type VggWeights } from '@strotss/core';
+import { fusedObjectiveTerms, laplacianPyramid, objectiveTermsOnOps, prepareStyleSamples, rmspropStep, stackTerms, synthesizePyramid, synthesizePyramidOnOps } from '@strotss/core/ops';
 import { webgpuSkipReason } from '../../../test-support/webgpu.js';
 
 const skip = await webgpuSkipReason('fused webgpu kernels');
@@ -38,6 +38,13 @@ function vgg16Weights(): VggWeights {
 }
 
 describe.skipIf(skip)('webgpu fused kernels vs the core defaults', () => {
+  it('registers its variants of the named kernels for webgpu', async () => {
+    await resolveBackend('webgpu');
+    for (const name of ['ImageObjective', 'Objective', 'SynthesizePyramid', 'PyramidAdjoint', 'RmspropStep'] as const) {
+      expect(hasBackendKernel(StrotssKernel[name]), name).toBe(true);
+    }
+  });
+
   it('StrotssRmspropStep: PyTorch RMSprop (v = ρv + (1−ρ)g², p − lr·g/(√v + ε))', async () => {
     await resolveBackend('webgpu');
     const [p, g, v] = [values(300, 21, -1, 1), values(300, 22, -1, 1), values(300, 23, 0, 1)];
@@ -47,6 +54,23 @@ describe.skipIf(skip)('webgpu fused kernels vs the core defaults', () => {
     const expectedNext = p.map((x, i) => x - (0.3 * g[i]) / (Math.sqrt(expectedAvg[i]) + 1e-8));
     expect(relativeError(await avg.data(), expectedAvg)).toBeLessThan(1e-6);
     expect(relativeError(await next.data(), expectedNext)).toBeLessThan(1e-6);
+  });
+
+  it('StrotssSynthesizePyramid / StrotssPyramidAdjoint: the image and the gradient of every level', async () => {
+    await resolveBackend('webgpu');
+    const levels = laplacianPyramid(tf.tensor4d(values(37 * 50 * 3, 31), [1, 37, 50, 3]), 5);
+    const upstream = tf.tensor4d(values(37 * 50 * 3, 32, -1, 1), [1, 37, 50, 3]);
+    const run = (f: (ls: tf.Tensor4D[]) => tf.Tensor4D) => ({
+      image: f(levels),
+      grads: tf.grads((...ls: tf.Tensor[]) => tf.sum(tf.mul(upstream, f(ls as tf.Tensor4D[]))))(levels),
+    });
+    const fused = run(synthesizePyramid);
+    const ops = run(synthesizePyramidOnOps);
+    expect(relativeError(await fused.image.data(), await ops.image.data())).toBeLessThan(1e-6);
+    for (let k = 0; k < levels.length; k++) {
+      expect(fused.grads[k].shape).toEqual(levels[k].shape);
+      expect(relativeError(await fused.grads[k].data(), await ops.grads[k].data())).toBeLessThan(1e-5);
+    }
   });
 
   it('StrotssObjective: the five terms and dLoss/dA', async () => {
