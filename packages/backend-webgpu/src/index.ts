@@ -16,3 +16,4 @@ export { CacheStorageWeightsCache, type CacheStorageLike } from './browser-weigh
 export type { Gpu, GpuAdapter, GpuAdapterInfo, GpuDevice, GpuLimits, GpuRequestAdapterOptions } from './gpu-types.js';
 
 registerBackend(createWebGpuBackend());
+export { registerWebGpuKernels } from './kernels/register.js';

@@ -4,6 +4,7 @@ import { checkActivationFits } from './activation-limits.js';
 import { openDevice } from './device.js';
 import type { GpuDevice } from './gpu-types.js';
 import { importFailureReason, type ModuleImporter } from './import-module.js';
+import { registerWebGpuKernels } from './kernels/register.js';
 
 /** Options of {@link createWebGpuBackend}. */
 export interface WebGpuBackendOptions {
@@ -103,6 +104,8 @@ export function createWebGpuBackend(options: WebGpuBackendOptions = {}): WebGpuS
       if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
       tf.registerBackend('webgpu', () => new webgpu.WebGPUBackend(opened, choice.adapter.info), 3);
       if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${label}`);
+      // The core's fused kernels as WebGPU programs: a few hundred dispatches per iteration fewer.
+      registerWebGpuKernels();
     },
     checkWorkload: (workload: BackendWorkload) => {
       if (device) checkActivationFits(workload, device.limits, label);

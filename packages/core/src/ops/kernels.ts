@@ -24,6 +24,12 @@ export const StrotssKernel = {
   Objective: 'StrotssObjective',
   /** One iteration's terms for an image and their gradient w.r.t. the image (VGG + lookups + §9). Default: TF.js ops and autograd. */
   ImageObjective: 'StrotssImageObjective',
+  /** Collapses a Laplacian pyramid (finest first) into the image (spec §6). Default: TF.js resizes and adds. */
+  SynthesizePyramid: 'StrotssSynthesizePyramid',
+  /** The gradients of the pyramid's levels from the image's gradient `dy` (the adjoint of SynthesizePyramid). */
+  PyramidAdjoint: 'StrotssPyramidAdjoint',
+  /** One PyTorch RMSprop step of a parameter → `[parameter, squareAvg]` (spec §10). Default: TF.js ops. */
+  RmspropStep: 'StrotssRmspropStep',
 } as const;
 
 export type StrotssKernelName = (typeof StrotssKernel)[keyof typeof StrotssKernel];

@@ -52,7 +52,8 @@ export const TERM_ORDER = ['loss', 'content', 'remd', 'moment', 'palette'] as co
 /**
  * All objective terms for output samples A, content samples C and style samples (spec §9),
  * differentiable w.r.t. A. A named kernel: a backend may compute the terms and the loss's
- * gradient in one pass (see {@link fusedObjectiveTerms}).
+ * gradient in one pass (see {@link fusedObjectiveTerms}); the other terms then carry no gradient
+ * (each has its own differentiable op: selfSimilarityLoss, remdLoss, momentLossFromMoments, paletteLoss).
  */
 export function objectiveTerms(
   A: tf.Tensor2D,
@@ -103,8 +104,8 @@ export function styleKernelInputs(style: StyleSamples, suffix = ''): tf.NamedTen
 }
 
 /**
- * The terms `[5]` from the backend's Objective kernel, which returns them with dLoss/dA. Their
- * gradient is that one for the loss; another term's (rarely asked) is taken through the ops.
+ * The terms `[5]` from the backend's Objective kernel, which returns them with dLoss/dA:
+ * differentiable through the loss only (see {@link gradientOfLoss}; the other terms' gradient is 0).
  */
 export function fusedObjectiveTerms(A: tf.Tensor2D, C: tf.Tensor2D, style: StyleSamples, alpha: number, options: CosineOptions = {}): tf.Tensor1D {
   const epsilon = options.epsilon ?? DEFAULT_COSINE_EPSILON;
@@ -114,27 +115,19 @@ export function fusedObjectiveTerms(A: tf.Tensor2D, C: tf.Tensor2D, style: Style
       { A: a, C, ...styleKernelInputs(style) },
       { alpha, epsilon } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
-    save([gradLoss, a]);
-    return {
-      value: terms as tf.Tensor1D,
-      gradFunc: (dy, [g, aSaved]) =>
-        gradientOfTerms(dy, g, () =>
-          tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stackTerms(objectiveTermsOnOps(x as tf.Tensor2D, C, style, alpha, options)), dy)))(aSaved),
-        ),
-    };
+    save([gradLoss]);
+    return { value: terms as tf.Tensor1D, gradFunc: (dy, [g]) => gradientOfLoss(dy, g) };
   });
   return op(A);
 }
 
 /**
- * The input gradient of a fused kernel's terms for upstream gradient `dy` (`[5]`): the kernel's
- * dLoss/dx (`gradLoss`) times dy[0] when only the loss is differentiated (always, in the
- * optimisation), else `viaOps()` — the same gradient taken through the ops.
+ * The input gradient of a fused kernel's terms `[5]` for upstream gradient `dy`: the kernel's
+ * dLoss/dx (`gradLoss`) × dy[0], on the device (no read: the optimisation differentiates the
+ * loss only, and reading dy would block a GPU backend every step).
  */
-export function gradientOfTerms(dy: tf.Tensor, gradLoss: tf.Tensor, viaOps: () => tf.Tensor): tf.Tensor {
-  const upstream = dy.dataSync();
-  if (upstream.slice(1).every((v) => v === 0)) return tf.mul(gradLoss, upstream[0]);
-  return viaOps();
+export function gradientOfLoss(dy: tf.Tensor, gradLoss: tf.Tensor): tf.Tensor {
+  return tf.mul(gradLoss, tf.slice(dy, [0], [1]));
 }
 
 /** The STROTSS objective for hypercolumns A (output), C (content), B (style) and content weight α (spec §9.6). */

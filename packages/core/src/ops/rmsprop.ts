@@ -1,4 +1,5 @@
 import { tf } from '../tfjs.js';
+import { runNamedKernel, StrotssKernel } from './kernels.js';
 
 /** PyTorch RMSprop defaults (spec §10): decay 0.99, ε 1e-8 added outside the square root. */
 export interface RmspropOptions {
@@ -29,12 +30,7 @@ export class TorchRmsprop {
   /** Returns the updated parameters (new tensors; the caller disposes the old ones) and updates the running averages. */
   step(params: readonly tf.Tensor[], grads: readonly tf.Tensor[]): tf.Tensor[] {
     return params.map((p, i) => {
-      const [next, avg] = tf.tidy(() => {
-        const g = grads[i];
-        const v = tf.add(tf.mul(this.squareAvg[i], this.decay), tf.mul(tf.mul(g, g), 1 - this.decay));
-        const denom = tf.add(tf.sqrt(v), this.epsilon);
-        return [tf.add(p, tf.mul(tf.div(g, denom), -this.lr)), v];
-      });
+      const [next, avg] = rmspropStep(p, grads[i], this.squareAvg[i], { learningRate: this.lr, decay: this.decay, epsilon: this.epsilon });
       this.squareAvg[i].dispose();
       this.squareAvg[i] = tf.keep(avg);
       return next;
@@ -50,4 +46,19 @@ export class TorchRmsprop {
   dispose(): void {
     for (const v of this.squareAvg) v.dispose();
   }
+}
+
+/**
+ * One RMSprop step of parameter `p` with gradient `g` and running average `v` → `[p', v']`:
+ * v' = ρ·v + (1−ρ)·g², p' = p − lr · g / (√v' + ε). A named kernel (a backend may fuse the chain).
+ */
+export function rmspropStep(p: tf.Tensor, g: tf.Tensor, v: tf.Tensor, options: Required<Omit<RmspropOptions, 'squareAvg'>>): [tf.Tensor, tf.Tensor] {
+  const { learningRate, decay, epsilon } = options;
+  return runNamedKernel(StrotssKernel.RmspropStep, { p, g, v }, { learningRate, decay, epsilon }, () =>
+    tf.tidy(() => {
+      const avg = tf.add(tf.mul(v, decay), tf.mul(tf.mul(g, g), 1 - decay));
+      const denom = tf.add(tf.sqrt(avg), epsilon);
+      return [tf.add(p, tf.mul(tf.div(g, denom), -learningRate)), avg];
+    }),
+  ) as [tf.Tensor, tf.Tensor];
 }

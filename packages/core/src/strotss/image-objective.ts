@@ -3,7 +3,7 @@ import type { VggFeatureExtractor } from '../model/vgg.js';
 import { DEFAULT_COSINE_EPSILON, type CosineOptions } from '../ops/distances.js';
 import type { Locations } from '../ops/hypercolumns.js';
 import { hasBackendKernel, StrotssKernel } from '../ops/kernels.js';
-import { gradientOfTerms, objectiveTerms, styleKernelInputs, TERM_ORDER, type ObjectiveTerms, type StyleSamples } from '../ops/objective.js';
+import { gradientOfLoss, objectiveTerms, styleKernelInputs, TERM_ORDER, type ObjectiveTerms, type StyleSamples } from '../ops/objective.js';
 import { customUnaryOp } from '../ops/reductions.js';
 import { pointGuidanceLoss } from '../ops/point-loss.js';
 
@@ -26,7 +26,8 @@ export interface PointSamples {
 /**
  * One iteration's objective for image X (spec §20): hypercolumns of X at each region's locations,
  * the terms of each region (spec §9), averaged over regions → `[5]` in TERM_ORDER (loss, content,
- * remd, moment, palette), differentiable w.r.t. X through the loss. A named kernel: a backend may
+ * remd, moment, palette), differentiable w.r.t. X through the loss (only: on a backend's fused
+ * kernel the other terms' gradients are not taken). A named kernel: a backend may
  * run the VGG forward, the lookups, the terms and the whole backward as one computation. With
  * `points`, a sixth entry holds the point term and the loss gains β·ℓ_points/(α+2); that runs on
  * the ops (the fused kernels know no point term).
@@ -105,14 +106,8 @@ function fusedImageObjective(
       { image: x, ...extractor.weightTensors(), ...regionInputs },
       { preset: extractor.preset, locations: regions.map((r) => r.locations), alpha, epsilon } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor[];
-    save([gradLoss, x]);
-    return {
-      value: terms as tf.Tensor1D,
-      gradFunc: (dy, [g, xSaved]) =>
-        gradientOfTerms(dy, g, () =>
-          tf.grad((y: tf.Tensor) => tf.sum(tf.mul(imageObjectiveOnOps(extractor, y as tf.Tensor4D, regions, alpha, cosine), dy)))(xSaved),
-        ),
-    };
+    save([gradLoss]);
+    return { value: terms as tf.Tensor1D, gradFunc: (dy, [g]) => gradientOfLoss(dy, g) };
   });
   return op(image);
 }
