@@ -324,7 +324,7 @@ describe.skipIf(!haveShared)('runs on the shared VGG19 weights', () => {
       },
     });
     expectFailure(run, 130, out, ['interrupted', `${out} was not written`]);
-    expect(jsonLines(run.stdout)).toEqual([{ type: 'interrupted', output: null, kept: null }]);
+    expect(jsonLines(run.stdout)).toEqual([{ type: 'interrupted', output: null, kept: null, checkpoint: null }]);
   });
 
   it('--json --size 64 --iterations 2 writes a 64 px PNG and one JSON object per line', async () => {
@@ -476,7 +476,7 @@ describe.skipIf(!haveBin)('the built bin (child process)', () => {
     expect(tempFiles(outputs)).toEqual([]);
     const lines = jsonLines(run.lines);
     expect(lines.filter((l) => l.type === 'step').length).toBeLessThan(50);
-    expect(lines.at(-1)).toEqual({ type: 'interrupted', output: null, kept: null });
+    expect(lines.at(-1)).toEqual({ type: 'interrupted', output: null, kept: null, checkpoint: null });
   });
 
   it.skipIf(!haveShared)('SIGINT with --preview-every 1: the last preview is kept as the output, whole', async () => {

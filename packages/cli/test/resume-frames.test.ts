@@ -77,13 +77,15 @@ describe('--checkpoint and --resume', () => {
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain(`continue with --resume ${checkpoint}`);
     const saved = jsonLines(stopped.stdout).find((e) => e.type === 'checkpoint');
-    expect(saved).toMatchObject({ reason: 'cancel', scale: 1, file: checkpoint });
+    // The Ctrl-C lands after the first scale's third step; on a loaded machine the child may be further on.
+    expect(saved).toMatchObject({ reason: 'cancel', file: checkpoint });
+    expect(saved!.scale as number).toBeGreaterThanOrEqual(1);
 
     // The options come from the checkpoint: only the images, weights and backend are given again.
     const resumed = await child([content, style, '-o', join(dir, 'resumed.png'), '--weights', weights, '--backend', 'wasm', '--resume', checkpoint, '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     const firstStep = jsonLines(resumed.stdout).find((e) => e.type === 'step');
-    expect(firstStep).toMatchObject({ scale: 1, iteration: saved!.iteration });
+    expect(firstStep).toMatchObject({ scale: saved!.scale, iteration: saved!.iteration });
     expect((await readFile(join(dir, 'resumed.png'))).equals(await readFile(whole))).toBe(true);
   }, 900_000);
 
