@@ -42,3 +42,14 @@ export function patternImage(w: number, h: number, phase: number): RgbaImage {
   }
   return { width: w, height: h, data };
 }
+
+/** An opaque `width`×`height` RGBA image of smooth waves (natural-looking gradients); `phase` shifts them. */
+export function smoothImage(width: number, height: number, phase: number): RgbaImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const x = i % width;
+    const y = Math.floor(i / width);
+    data.set([128 + 100 * Math.sin(x / 5 + phase), 128 + 100 * Math.cos(y / 4 + phase), (x * y + phase * 40) % 256, 255], 4 * i);
+  }
+  return { width, height, data };
+}

@@ -7,12 +7,12 @@ import {
   InvalidOptionError,
   stylize,
   StyleTransferAbortError,
-  type RgbaImage,
   type StyleTransferEvent,
   type VggWeights,
 } from '@strotss/core';
 import { loadWeightsFrom, startJobWorkerThread, stylizeInThread, type JobWorkerThread } from '@strotss/backend-node';
 import { vggWeightsPath } from '../../../test-support/reference-parity.js';
+import { smoothImage as image } from '../../../test-support/seeded.js';
 
 const haveWeights = existsSync(vggWeightsPath);
 const entry = new URL('../dist/job-worker-entry.js', import.meta.url);
@@ -20,16 +20,6 @@ const built = existsSync(fileURLToPath(entry));
 if (!haveWeights) console.warn(`worker jobs: VGG19 weights not found at ${vggWeightsPath}: skipped`);
 if (!built) console.warn(`worker jobs: ${fileURLToPath(entry)} not built (npm run build): skipped`);
 
-/** A smooth synthetic RGBA image. */
-function image(width: number, height: number, phase: number): RgbaImage {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    const x = i % width;
-    const y = Math.floor(i / width);
-    data.set([128 + 100 * Math.sin(x / 5 + phase), 128 + 100 * Math.cos(y / 4 + phase), (x * y + phase * 40) % 256, 255], 4 * i);
-  }
-  return { width, height, data };
-}
 
 const tiny = { size: 32, iterations: 3, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32, seed: 11, backend: 'cpu', model: 'vgg19-caffe' as const, previewEvery: 2 };
 

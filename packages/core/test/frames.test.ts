@@ -3,22 +3,15 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend } from '../src/backend.js';
 import { InvalidImageError } from '../src/errors.js';
 import { consecutiveDifference, FrameError, meanAbsoluteDifference, stylizeFrames, type FrameResult } from '../src/frames.js';
 import { stylize } from '../src/job.js';
 import type { RgbaImage } from '../src/image.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-const cpu: StrotssBackend = {
-  id: 'cpu',
-  priority: 1,
-  precision: 'fp32',
-  isSupported: async () => true,
-  init: async () => {
-    await tf.setBackend('cpu');
-  },
-};
+const cpu = cpuBackend;
 
 /** A 24×24 crop of `image` starting `dx` pixels from its left edge: one frame of a pan. */
 function crop(image: RgbaImage, dx: number, size = 24): RgbaImage {

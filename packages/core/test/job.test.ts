@@ -3,22 +3,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, unregisterBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend, unregisterBackend } from '../src/backend.js';
 import { BackendUnavailableError, InvalidImageError, InvalidOptionError, StyleTransferAbortError } from '../src/errors.js';
 import { stylize, type JobStatus } from '../src/job.js';
 import { tagWeights } from '../src/model/presets.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-/** The TF.js cpu backend as the core's only backend (what a page gets with no backend package but cpu). */
-const cpu: StrotssBackend = {
-  id: 'cpu',
-  priority: 1,
-  precision: 'fp32',
-  isSupported: async () => true,
-  init: async () => {
-    await tf.setBackend('cpu');
-  },
-};
+const cpu = cpuBackend;
 
 const weights = seededVggWeights(3);
 const tiny = { content: patternImage(24, 18, 1), style: patternImage(20, 20, 2), weights, size: 24, scales: 1, iterations: 2, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32 };

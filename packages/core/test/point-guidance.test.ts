@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend } from '../src/backend.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { stylize } from '../src/job.js';
 import { cosineDistancePairGrad } from '../src/ops/distances.js';
@@ -12,8 +12,9 @@ import { checkPointGuidance, pointsAtScale } from '../src/strotss/point-guidance
 import type { StyleTransferEvent } from '../src/strotss/stylize.js';
 import { thrown } from '../../../test-support/thrown.js';
 import { mulberry32, patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-const cpu: StrotssBackend = { id: 'cpu', priority: 1, precision: 'fp32', isSupported: async () => true, init: async () => void (await tf.setBackend('cpu')) };
+const cpu = cpuBackend;
 
 describe('pointGuidanceLoss', () => {
   const next = mulberry32(3);

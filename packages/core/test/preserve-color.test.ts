@@ -3,13 +3,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend } from '../src/backend.js';
 import { imageToTensor, type RgbaImage } from '../src/image.js';
 import { stylize } from '../src/job.js';
 import { combineLuminanceChroma, greyscale, rgbToYiq, yiqToRgb } from '../src/ops/colour.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-const cpu: StrotssBackend = { id: 'cpu', priority: 1, precision: 'fp32', isSupported: async () => true, init: async () => void (await tf.setBackend('cpu')) };
+const cpu = cpuBackend;
 
 /** The Y, I and Q planes of an image, as flat arrays of one value per pixel. */
 function yiqPlanes(image: RgbaImage): Float32Array[] {

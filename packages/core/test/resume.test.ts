@@ -3,23 +3,16 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend } from '../src/backend.js';
 import { InvalidOptionError, StyleTransferAbortError } from '../src/errors.js';
 import { stylize, type StyleTransferJob } from '../src/job.js';
 import type { RgbaImage } from '../src/image.js';
 import { checkResumable, decodeCheckpoint, encodeCheckpoint, type StrotssCheckpoint } from '../src/strotss/checkpoint.js';
 import type { StyleTransferOptions } from '../src/strotss/options.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-const cpu: StrotssBackend = {
-  id: 'cpu',
-  priority: 1,
-  precision: 'fp32',
-  isSupported: async () => true,
-  init: async () => {
-    await tf.setBackend('cpu');
-  },
-};
+const cpu = cpuBackend;
 
 // Two scales (16 and 32 px) of 4 iterations: small enough for a few seconds, large enough for a mid-scale stop.
 const base: StyleTransferOptions = {

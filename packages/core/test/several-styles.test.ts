@@ -3,14 +3,15 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/tfjs.js';
-import { registerBackend, type StrotssBackend } from '../src/backend.js';
+import { registerBackend } from '../src/backend.js';
 import { InvalidImageError, InvalidOptionError } from '../src/errors.js';
 import { stylize } from '../src/job.js';
 import { seededSamplingPlan, type SamplingPlan } from '../src/strotss/sampling.js';
 import { normaliseStyles, splitByWeight } from '../src/strotss/styles.js';
 import { patternImage, seededVggWeights } from '../../../test-support/seeded.js';
+import { cpuBackend } from './cpu-backend.js';
 
-const cpu: StrotssBackend = { id: 'cpu', priority: 1, precision: 'fp32', isSupported: async () => true, init: async () => void (await tf.setBackend('cpu')) };
+const cpu = cpuBackend;
 
 describe('splitByWeight (largest remainder)', () => {
   it('gives each image its share, the counts summing to the total', () => {

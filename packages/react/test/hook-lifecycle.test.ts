@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { InvalidImageError, InvalidOptionError, stylize, type RgbaImage, type VggWeights } from '@strotss/core';
 import { loadWeightsFrom, startJobWorkerThread, type JobWorkerThread } from '@strotss/backend-node';
 import { chooseRunPlace, useStyleTransfer, type UseStyleTransfer, type UseStyleTransferOptions } from '@strotss/react';
+import { smoothImage as image } from '../../../test-support/seeded.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -23,16 +24,6 @@ const haveWorkerEntry = existsSync(workerEntryPath);
 if (!haveWeights) console.warn(`VGG19 weights not found at ${vggWeightsPath}: hook life-cycle tests skipped`);
 if (!haveWorkerEntry) console.warn(`${workerEntryPath} not built (npm run build): the hook's worker test is skipped`);
 
-/** A smooth synthetic RGBA image. */
-function image(width: number, height: number, phase: number): RgbaImage {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    const x = i % width;
-    const y = Math.floor(i / width);
-    data.set([128 + 100 * Math.sin(x / 5 + phase), 128 + 100 * Math.cos(y / 4 + phase), (x * y + phase * 40) % 256, 255], 4 * i);
-  }
-  return { width, height, data };
-}
 
 const tiny = { size: 32, iterations: 3, samplesPerStep: 32, styleDraws: 1, styleSamplesPerDraw: 32, seed: 3, backend: 'cpu', model: 'vgg19-caffe' as const };
 
