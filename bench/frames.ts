@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { consecutiveDifference, meanAbsoluteDifference, resolveBackend, stylizeFrames, type RgbaImage } from '@strotss/core';
-import { loadWeights, writeImageFile } from '@strotss/backend-node';
+import { writeImageFile } from '@strotss/backend-node';
 import { writeSection } from './lib/results.js';
+import { SHARED, sharedVgg19Weights } from './lib/shared-weights.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +31,6 @@ const { values } = parseArgs({
 });
 await import('@strotss/backend-node');
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const OUT = fileURLToPath(new URL('./frames/', import.meta.url));
 const STRIP = fileURLToPath(new URL('../../docs/images/features/frames-strip.png', import.meta.url));
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const { backend } = await resolveBackend(String(values.backend));
   const frames = await panFrames(join(SHARED, 'images', String(values.content)), count, Number(values.step), size);
   const style = await raw(sharp(join(SHARED, 'images', String(values.style))));
-  const { weights } = await loadWeights('vgg19-caffe', { weights: join(SHARED, 'weights/vgg19-caffe/model.json'), offline: true });
+  const weights = await sharedVgg19Weights();
   const common = { style, weights, model: 'vgg19-caffe', backend: backend.id, size, scales: Number(values.scales), iterations: Number(values.iterations), seed: 1, preset: 'fast' };
   const independent = await stylise(frames, false, common);
   const chained = await stylise(frames, true, common);

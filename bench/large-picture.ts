@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { stylize } from '@strotss/core';
-import { loadWeights, readImageFile, writeImageFile } from '@strotss/backend-node';
+import { readImageFile, writeImageFile } from '@strotss/backend-node';
+import { SHARED, sharedVgg19Weights } from './lib/shared-weights.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,13 +19,12 @@ const { values } = parseArgs({
 });
 await import('@strotss/backend-node');
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const FULL = fileURLToPath(new URL('./large.png', import.meta.url));
 const PICTURE = fileURLToPath(new URL('../../docs/images/features/large.png', import.meta.url));
 
 async function main(): Promise<void> {
   const size = Number(values.size);
-  const { weights } = await loadWeights('vgg19-caffe', { weights: join(SHARED, 'weights/vgg19-caffe/model.json'), offline: true });
+  const weights = await sharedVgg19Weights();
   const job = stylize({
     content: await readImageFile(join(SHARED, 'images/content/raccoon_face.jpg')),
     style: await readImageFile(join(SHARED, 'images/style/starry_night.jpg')),

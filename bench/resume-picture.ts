@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decodeCheckpoint, encodeCheckpoint, stylize, type RgbaImage, type StyleTransferOptions } from '@strotss/core';
-import { loadWeights } from '@strotss/backend-node';
 import { image4x3 } from './lib/images.js';
+import { SHARED, sharedVgg19Weights } from './lib/shared-weights.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +21,6 @@ const { values } = parseArgs({
 });
 await import('@strotss/backend-node');
 
-const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const PICTURE = fileURLToPath(new URL('../../docs/images/features/resume.png', import.meta.url));
 
 /** `image` as PNG-ready raw input for sharp's composite. */
@@ -39,7 +38,7 @@ function difference(a: RgbaImage, b: RgbaImage): RgbaImage {
 
 async function main(): Promise<void> {
   const stop = Number(values.stop);
-  const { weights } = await loadWeights('vgg19-caffe', { weights: join(SHARED, 'weights/vgg19-caffe/model.json'), offline: true });
+  const weights = await sharedVgg19Weights();
   const options: StyleTransferOptions = {
     content: await image4x3(join(SHARED, 'images/content/chelsea.png')),
     style: await image4x3(join(SHARED, 'images/style/starry_night.jpg')),

@@ -4,6 +4,7 @@ import { StyleTransferAbortError } from '../errors.js';
 import type { RgbaImage } from '../image.js';
 import type { JobSnapshot, StyleTransferJob } from '../job.js';
 import { JobProgress } from '../job-progress.js';
+import { isStyleList } from '../strotss/styles.js';
 import type { StyleTransferEvent } from '../strotss/stylize.js';
 import { deserializeError } from './errors-across.js';
 import type { FromWorkerMessage, JobChannel, ToWorkerMessage, WorkerJobOptions } from './protocol.js';
@@ -26,7 +27,7 @@ let nextJobId = 1;
 /** Returns the (distinct) buffers of the job's input images. */
 function inputBuffers(options: WorkerJobOptions): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  const styles = Array.isArray(options.style) ? options.style.map((s) => s.image) : [options.style as RgbaImage];
+  const styles = isStyleList(options.style) ? options.style.map((s) => s.image) : [options.style];
   for (const image of [options.content, ...styles]) if (image.data.buffer instanceof ArrayBuffer) buffers.add(image.data.buffer);
   return [...buffers];
 }
